@@ -1,0 +1,1 @@
+"""Kindly: a desktop inbox for the social-media side of small nonprofits."""

@@ -1,0 +1,1 @@
+"""The domain: cases, templates, networks, sync, outbox, secrets. No widgets."""

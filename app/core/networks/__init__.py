@@ -1,0 +1,1 @@
+"""One client per network over an injected ``httpx.Client``; see ``base`` for the contract."""

@@ -1,0 +1,100 @@
+"""Turning what networks send into safe plain text.
+
+Mention text is never rendered as markup: HTML is converted to text here, control characters
+and bidirectional overrides (which can disguise text, "Trojan Source") are removed, and very long
+text is cut, so a hostile mention cannot execute, fetch anything or break the layout.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+MAX_TEXT = 20_000
+
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "blockquote",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+}
+_SKIP_TAGS = {"script", "style", "template", "head", "title", "iframe", "object", "noscript"}
+# Bidi embeddings/overrides/isolates and other invisible format characters that disguise text.
+_DISGUISE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Mastodon-style HTML to readable plain text (paragraphs and line breaks kept)."""
+    parser = _TextExtractor()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except Exception:
+        return clean_text(html.unescape(re.sub(r"<[^>]*>", " ", markup)))
+    return clean_text("".join(parser.parts))
+
+
+def clean_text(text: str) -> str:
+    """Normalise plain text: no control or disguising characters, tidy whitespace, bounded."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _DISGUISE.sub("", _CONTROL.sub("", text))
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    if len(text) > MAX_TEXT:
+        text = text[: MAX_TEXT - 1] + "…"
+    return text
+
+
+def snippet(text: str, length: int = 140) -> str:
+    """One line for lists."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
+
+
+def first_name(display_name: str, handle: str = "") -> str:
+    """A friendly first name, or "" when the display name does not look like a name."""
+    cleaned = re.sub(r"[^\w\s'’-]", " ", display_name, flags=re.UNICODE).split()
+    for word in cleaned:
+        shouting = word.isupper() and len(word) > 3
+        if word.isalpha() and not shouting:
+            return word[:1].upper() + word[1:]
+    return ""

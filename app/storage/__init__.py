@@ -1,0 +1,1 @@
+"""Storage: peewee models, the database opener, migrations and paged queries. No Qt."""

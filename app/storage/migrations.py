@@ -1,0 +1,100 @@
+"""The ordered migration ladder. Each step is atomic; the file is backed up before an upgrade.
+
+Rules: never edit a step that has shipped; add a new one. Step 1 is frozen SQL so that later
+changes to the models cannot change what "version 1" means. ``tests/storage/test_migrations``
+builds a database at every earlier version and migrates it to head.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import peewee as pw
+
+from app.storage import sqlite
+from app.storage.backup import backup_file, backup_name
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    version: int
+    description: str
+    apply: Callable[[pw.Database], None]
+
+
+def _sql_script(name: str) -> Callable[[pw.Database], None]:
+    def apply(db: pw.Database) -> None:
+        text = resources.files("app.storage").joinpath("schema", name).read_text("utf-8")
+        for statement in text.split(";\n"):
+            body = "\n".join(
+                line for line in statement.splitlines() if not line.lstrip().startswith("--")
+            ).strip()
+            if body:
+                db.execute_sql(body)
+
+    return apply
+
+
+def _v2_full_text_search(db: pw.Database) -> None:
+    sqlite.install_fts(db)
+    sqlite.rebuild_fts(db)
+
+
+STEPS: list[Step] = [
+    Step(1, "initial schema", _sql_script("0001_initial.sql")),
+    Step(2, "full-text search over mention text and author names", _v2_full_text_search),
+]
+HEAD = STEPS[-1].version
+
+
+def table_names(db: pw.Database) -> set[str]:
+    return set(db.get_tables())
+
+
+def current_version(db: pw.Database) -> int:
+    """0 for an empty file; otherwise the version recorded in ``schema_info``."""
+    if "schema_info" not in table_names(db):
+        return 0
+    row = db.execute_sql("SELECT max(version) FROM schema_info").fetchone()
+    return int(row[0] or 0)
+
+
+def _set_version(db: pw.Database, version: int) -> None:
+    db.execute_sql("DELETE FROM schema_info")
+    db.execute_sql(
+        "INSERT INTO schema_info (version, upgraded_at) "
+        "VALUES (?, strftime('%Y-%m-%d %H:%M:%f', 'now'))",
+        (version,),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationReport:
+    from_version: int
+    to_version: int
+    backup: Path | None
+
+
+def migrate(
+    db: pw.Database, path: Path | None, target: int = HEAD, backup_dir: Path | None = None
+) -> MigrationReport:
+    """Bring ``db`` up to ``target``. Backs the file up first unless it is new."""
+    start = current_version(db)
+    backup: Path | None = None
+    if start and start < target and path is not None:
+        folder = backup_dir or path.parent / "backups"
+        backup = backup_file(path, folder / backup_name(f"before-v{target}-from-v{start}"))
+        log.info("backed up the database to %s before upgrading", backup)
+    for step in STEPS:
+        if start < step.version <= target:
+            log.info("migrating to schema %d: %s", step.version, step.description)
+            with db.atomic():
+                step.apply(db)
+                _set_version(db, step.version)
+    return MigrationReport(start, max(start, target), backup)

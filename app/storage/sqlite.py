@@ -1,0 +1,92 @@
+"""Everything SQLite-specific in one place: pragmas, the FTS5 index and its triggers, MATCH syntax.
+
+A later PostgreSQL backend replaces this module (tsvector + GIN), not the models or queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import peewee as pw
+
+PRAGMAS: dict[str, object] = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "normal",  # safe with WAL; a power cut loses at most the last transaction
+    "busy_timeout": 5000,
+    "cache_size": -16000,  # 16 MB
+    "temp_store": "memory",
+}
+
+# The author's name lives on person; the index keeps a copy so one MATCH covers both.
+_AUTHOR_OF_NEW = (
+    "(SELECT coalesce(p.display_name, '') || ' ' || coalesce(p.handle, '') "
+    "FROM person p WHERE p.id = new.author_id)"
+)
+
+FTS_DDL: list[str] = [
+    "CREATE VIRTUAL TABLE IF NOT EXISTS mention_fts USING fts5("
+    "text, author, tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')",
+    f"""CREATE TRIGGER IF NOT EXISTS mention_fts_insert AFTER INSERT ON mention BEGIN
+        INSERT INTO mention_fts(rowid, text, author) VALUES (new.id, new.text, {_AUTHOR_OF_NEW});
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS mention_fts_update AFTER UPDATE OF text, author_id ON mention
+    BEGIN
+        DELETE FROM mention_fts WHERE rowid = old.id;
+        INSERT INTO mention_fts(rowid, text, author) VALUES (new.id, new.text, {_AUTHOR_OF_NEW});
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS mention_fts_delete AFTER DELETE ON mention BEGIN
+        DELETE FROM mention_fts WHERE rowid = old.id;
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS person_fts_rename AFTER UPDATE OF display_name, handle ON person
+    BEGIN
+        UPDATE mention_fts
+           SET author = coalesce(new.display_name, '') || ' ' || coalesce(new.handle, '')
+         WHERE rowid IN (SELECT id FROM mention WHERE author_id = new.id);
+    END""",
+]
+
+FTS_REBUILD = (
+    "INSERT INTO mention_fts(rowid, text, author) "
+    "SELECT m.id, m.text, coalesce(p.display_name, '') || ' ' || coalesce(p.handle, '') "
+    "FROM mention m JOIN person p ON p.id = m.author_id"
+)
+
+_TERM = re.compile(r"[\w@#'’.-]+", re.UNICODE)
+
+
+def match_expression(query: str) -> str | None:
+    """Turn what a person typed into a safe FTS5 query: every word must appear, as a prefix.
+
+    Quoting each term means FTS5 operators and stray quotes in the input are plain text, so
+    no input can make the query fail.
+    """
+    terms: list[str] = []
+    for raw in _TERM.findall(query):
+        term = raw.strip("@#'’.-")
+        if term:
+            terms.append('"' + term.replace('"', '""') + '"*')
+    return " ".join(terms) if terms else None
+
+
+def install_fts(db: pw.Database) -> None:
+    for statement in FTS_DDL:
+        db.execute_sql(statement)
+
+
+def rebuild_fts(db: pw.Database) -> None:
+    db.execute_sql("DELETE FROM mention_fts")
+    db.execute_sql(FTS_REBUILD)
+
+
+def matching_mention_ids(expression: str) -> pw.SQL:
+    """A subquery of mention ids whose text or author matches ``expression``."""
+    return pw.SQL("(SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)", (expression,))
+
+
+def quick_check(db: pw.Database) -> list[str]:
+    """``PRAGMA quick_check``: an empty list means the file is sound."""
+    rows: Iterable[tuple[str]] = db.execute_sql("PRAGMA quick_check").fetchall()
+    problems = [row[0] for row in rows]
+    return [] if problems == ["ok"] else problems
