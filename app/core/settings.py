@@ -1,0 +1,69 @@
+"""The typed settings registry: every setting's name, type and default in one place.
+
+Values live in the data database (``Setting`` rows, JSON) because they belong to the
+organisation's data (its name and signature travel with a backup). Window geometry is not here:
+that is per machine and lives in ``QSettings`` (see ``app.ui.window_state``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from app.storage.models import Setting
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Option(Generic[T]):
+    key: str
+    default: T
+    label: str
+    help: str = ""
+
+    def coerce(self, value: Any) -> T:
+        """Return ``value`` if it has the default's type, else the default (never crash)."""
+        kind = type(self.default)
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)  # type: ignore[return-value]
+        return self.default
+
+
+ORG_NAME = Option("org.name", "", "Organisation name", "Used as {org} in templates.")
+SIGNATURE = Option("org.signature", "", "Signature", "Used as {signature}, e.g. “— Sam, Kindly Trust”.")
+PHONE = Option("org.phone", "", "Phone", "Used as {phone} when a thread moves off the network.")
+EMAIL = Option("org.email", "", "Email", "Used as {email} when a thread moves off the network.")
+SYNC_MINUTES = Option("sync.interval_minutes", 5, "Sync every (minutes)")
+DEMO_OFFERED = Option("ui.demo_offered", False, "Demo data was offered")
+
+REGISTRY: dict[str, Option[Any]] = {
+    option.key: option for option in (ORG_NAME, SIGNATURE, PHONE, EMAIL, SYNC_MINUTES, DEMO_OFFERED)
+}
+
+
+class Settings:
+    """Reads and writes registered options; unknown keys are refused to catch typos early."""
+
+    def get(self, option: Option[T]) -> T:
+        row = Setting.get_or_none(Setting.key == option.key)
+        return option.default if row is None else option.coerce(row.value)
+
+    def set(self, option: Option[T], value: T) -> None:
+        if option.key not in REGISTRY:
+            raise KeyError(f"unregistered setting {option.key!r}")
+        checked = option.coerce(value)
+        if checked is not value and checked != value:
+            raise TypeError(f"{option.key} takes {type(option.default).__name__}, not {value!r}")
+        Setting.insert(key=option.key, value=value).on_conflict_replace().execute()
+
+    def organisation(self) -> dict[str, str]:
+        """The values templates use, by variable name."""
+        return {
+            "org": self.get(ORG_NAME),
+            "signature": self.get(SIGNATURE),
+            "phone": self.get(PHONE),
+            "email": self.get(EMAIL),
+        }
