@@ -111,9 +111,9 @@ class Ingestor:
             }
             for a in authors.values()
         ]
-        for chunk in _chunks(rows, CHUNK // 8):
+        for rows_chunk in _chunks(rows, CHUNK // 8):
             (
-                Person.insert_many(chunk)
+                Person.insert_many(rows_chunk)
                 .on_conflict(
                     conflict_target=[Person.network, Person.remote_id],
                     update={
@@ -194,8 +194,8 @@ class Ingestor:
             )
             for m in items:
                 mention_rows.append(self._mention_row(account_id, network, m, person_id, case_id))
-        for chunk in _chunks(mention_rows, CHUNK // 16):
-            Mention.insert_many(chunk).on_conflict_ignore().execute()
+        for rows_chunk in _chunks(mention_rows, CHUNK // 16):
+            Mention.insert_many(rows_chunk).on_conflict_ignore().execute()
         result.stored = len(mention_rows)
         for chunk in _chunks([m.remote_id for m in fresh]):
             query = Mention.select(Mention.id).where(

@@ -33,7 +33,9 @@ class Option(Generic[T]):
 
 
 ORG_NAME = Option("org.name", "", "Organisation name", "Used as {org} in templates.")
-SIGNATURE = Option("org.signature", "", "Signature", "Used as {signature}, e.g. “— Sam, Kindly Trust”.")
+SIGNATURE = Option(
+    "org.signature", "", "Signature", "Used as {signature}, e.g. “— Sam, Kindly Trust”."
+)
 PHONE = Option("org.phone", "", "Phone", "Used as {phone} when a thread moves off the network.")
 EMAIL = Option("org.email", "", "Email", "Used as {email} when a thread moves off the network.")
 SYNC_MINUTES = Option("sync.interval_minutes", 5, "Sync every (minutes)")

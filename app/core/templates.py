@@ -56,19 +56,19 @@ def render(body: str, values: Mapping[str, str]) -> Rendered:
     unknown: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
-        token = match.group(0)
-        if token == "{{":
+        matched = match.group(0)
+        if matched == "{{":
             return "{"
-        if token == "}}":
+        if matched == "}}":
             return "}"
         name = (match.group(1) or "").strip()
         if name not in VARIABLES:
             unknown.append(name)
-            return token
+            return matched
         value = values.get(name, "").strip()
         if not value:
             unfilled.append(name)
-            return token
+            return matched
         return value
 
     text = _TOKEN.sub(replace, body)
@@ -106,7 +106,9 @@ class TemplateLibrary:
         return added
 
     def all(self) -> list[TemplateView]:
-        return [self._view(t) for t in Template.select().order_by(Template.category, Template.title)]
+        return [
+            self._view(t) for t in Template.select().order_by(Template.category, Template.title)
+        ]
 
     def get(self, name: str) -> TemplateView | None:
         row = Template.get_or_none(Template.name == name)
