@@ -64,6 +64,10 @@ class KeyringUnavailable(SecretStoreError):
     """No usable secure keyring: ``user_message`` explains how to fix this computer."""
 
 
+class SecretDamaged(SecretStoreError):
+    """The keyring entry exists but cannot be read back: the account must be reconnected."""
+
+
 class MemoryKeyring(KeyringBackend):
     """Secrets in this process's memory only: for tests and ``--demo``.
 
@@ -291,7 +295,7 @@ class SecretStore:
             if parts:
                 pieces = [self._call(backend.get_password, f"{ref}#{i}") for i in range(parts)]
                 if any(p is None for p in pieces):
-                    raise SecretStoreError(
+                    raise SecretDamaged(
                         "Part of this account's saved sign-in is missing from the keyring. "
                         "Reconnect the account.",
                         f"{ref}: missing part",
@@ -407,7 +411,7 @@ def _decode(payload: str, ref: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        raise SecretStoreError(
+        raise SecretDamaged(
             "The saved sign-in for this account is damaged. Reconnect the account.",
             f"{ref}: not a JSON object of strings",
         )
