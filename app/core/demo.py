@@ -412,3 +412,14 @@ class DemoBuilder:
             detail=f"New → {status.label}" + (f": {reason}" if reason else ""),
             created_at=case.last_activity_at + timedelta(hours=2),
         )
+
+
+def open_demo_database(data_folder: Path, hooks: list[IngestHook] | None = None) -> Path:
+    """Open the demo database (bound to the models), building it on first use."""
+    from app.storage.db import open_database
+
+    path = demo_database_path(data_folder)
+    open_database(path)
+    if not Account.select().exists():
+        DemoBuilder(hooks=hooks).build()
+    return path

@@ -257,7 +257,9 @@ class Ingestor:
             Case.mention_count: Case.mention_count + len(items),
             Case.last_snippet: last_text,
             Case.updated_at: now,
-            Case.last_activity_at: pw.fn.MAX(Case.last_activity_at, newest.created_at),
+            Case.last_activity_at: pw.fn.MAX(
+                Case.last_activity_at, Case.last_activity_at.db_value(newest.created_at)
+            ),
         }
         if status in REOPENING_STATUSES:
             updates[Case.status] = CaseStatus.OPEN.value

@@ -79,8 +79,7 @@ def _mastodon(
 ) -> NetworkClient:
     from app.core.networks.mastodon import MastodonClient
 
-    client: Any = MastodonClient(http, params.base_url, secret["access_token"])
-    return client  # type: ignore[no-any-return]
+    return MastodonClient(http, params.base_url, secret["access_token"])
 
 
 def _bluesky(
@@ -133,8 +132,9 @@ def _facebook(
 ) -> NetworkClient:
     from app.core.networks.facebook import FacebookClient
 
-    client: Any = FacebookClient(http, params.base_url, params.handle, secret["page_token"])
-    return client  # type: ignore[no-any-return]
+    # the Page id: verified accounts show the Page's username as handle, so prefer remote_id
+    page_id = params.remote_id or params.handle
+    return FacebookClient(http, params.base_url, page_id, secret["page_token"])
 
 
 # -- the specs -----------------------------------------------------------------------------------

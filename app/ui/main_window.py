@@ -1,0 +1,423 @@
+"""The main window: views on the left, the case list, the open case, the person.
+
+It composes widgets and calls core services; it never queries the database or a network
+itself. Single-key shortcuts (j/k/r/e/l/…) are window-wide, and text fields keep their keys
+because Qt lets a focused editor claim printable keys first.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.cases import CaseError
+from app.core.context import AppContext
+from app.core.inbox import CaseDetail, CaseOrder, CaseQuery, InboxView
+from app.core.outbox import ReplyRefused
+from app.core.templates import person_values
+from app.core.vocab import CaseStatus, Network, Stance
+from app.ui.case_delegate import CaseDelegate
+from app.ui.case_list_model import CaseIdRole, CaseListModel
+from app.ui.case_pane import CasePane
+from app.ui.dialogs import Asker, DialogAsker, ShortcutSheet
+from app.ui.person_panel import PersonPanel
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.sidebar import Sidebar
+from app.ui.window_state import WindowState, default_settings
+
+log = logging.getLogger(__name__)
+
+LEAVE_ALONE_REASONS = [
+    "Spam",
+    "Troll: bad-faith, policy says do not engage",
+    "Not about us",
+    "Already answered elsewhere",
+    "No reply needed (a like would do)",
+]
+ESCALATE_REASONS = ["Moved to email", "Moved to phone", "Passed to a colleague", "Legal or safety"]
+
+
+class MainWindow(QMainWindow):
+    demo_requested = Signal()
+    first_painted = Signal()
+
+    def __init__(
+        self, context: AppContext, asker: Asker | None = None, qsettings: QSettings | None = None
+    ) -> None:
+        super().__init__()
+        self.context = context
+        self.asker: Asker = asker or DialogAsker(self)
+        self.window_state = WindowState(qsettings or default_settings())
+        self.view = InboxView.NEEDS_REPLY
+        self.network: Network | None = None
+        self.current: CaseDetail | None = None
+        self._painted = False
+        self.setWindowTitle("Kindly — Riverbank Alliance demo" if context.demo else "Kindly")
+        self.setObjectName("MainWindow")
+
+        self.sidebar = Sidebar()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search mentions and people  ( / )")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search")
+        self.search_timer = QTimer(self, singleShot=True, interval=250)
+        self.search_timer.timeout.connect(self._run_search)
+        self.search.textChanged.connect(lambda _t: self.search_timer.start())
+        self.model = CaseListModel(context.inbox, parent=self)
+        self.list = QListView()
+        self.list.setModel(self.model)
+        self.list.setItemDelegate(CaseDelegate(self.list))
+        self.list.setUniformItemSizes(True)
+        self.list.setAccessibleName("Cases")
+        self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.list.selectionModel().currentChanged.connect(self._case_changed)
+        self.empty = QLabel()
+        self.empty.setWordWrap(True)
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.case_pane = CasePane()
+        self.composer = self.case_pane.composer
+        self.person_panel = PersonPanel()
+
+        middle = QWidget()
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(self.search)
+        middle_layout.addWidget(self.list, 1)
+        middle_layout.addWidget(self.empty)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        for widget, stretch in (
+            (self.sidebar, 0),
+            (middle, 2),
+            (self.case_pane, 4),
+            (self.person_panel, 1),
+        ):
+            self.splitter.addWidget(widget)
+            self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
+        self.splitter.setSizes([170, 340, 640, 250])
+        self.setCentralWidget(self.splitter)
+        self.resize(1400, 860)
+
+        self._build_actions()
+        self.sidebar.view_chosen.connect(self._view_chosen)
+        self.composer.send_requested.connect(self._send)
+        self.person_panel.stance_changed.connect(self._stance_changed)
+        self.person_panel.note_added.connect(self._person_note)
+        self.person_panel.case_activated.connect(self.open_case)
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label)
+
+        self.window_state.restore(self, {"main": self.splitter, "case": self.case_pane.splitter})
+        self.composer.set_templates(context.templates.all())
+        self.sidebar.select(InboxView.NEEDS_REPLY)
+        self.refresh_counts()
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def _action(self, text: str, keys: str, slot: object, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if keys:
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{tip or text} ({keys})" if keys else tip or text)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        self.act_next = self._action("Next", "J", lambda: self.move(1), "Next case")
+        self.act_prev = self._action("Previous", "K", lambda: self.move(-1), "Previous case")
+        self.act_reply = self._action("Reply", "R", self.focus_composer)
+        self.act_resolve = self._action("Resolve", "E", self.resolve)
+        self.act_leave = self._action("Leave alone", "L", self.leave_alone)
+        self.act_wait = self._action("Waiting", "W", self.mark_waiting, "Waiting on them")
+        self.act_escalate = self._action("Escalate", "X", self.escalate, "Move to phone or email")
+        self.act_reopen = self._action("Reopen", "O", self.reopen)
+        self.act_note = self._action("Note", "N", self.add_case_note, "Add a note to the case")
+        self.act_search = self._action("Search", "/", self.focus_search)
+        self.act_help = self._action("Shortcuts", "?", self.show_shortcuts, "Keyboard shortcuts")
+        self.act_refresh = self._action("Refresh", "F5", self.refresh)
+        self.act_settings = self._action("Organisation details…", "", self.edit_settings)
+        self.act_escape = self._action("Back to the list", "Esc", self.focus_list)
+        toolbar = QToolBar("Case")
+        toolbar.setObjectName("case-toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (
+            self.act_prev,
+            self.act_next,
+            self.act_reply,
+            self.act_resolve,
+            self.act_leave,
+            self.act_wait,
+            self.act_escalate,
+            self.act_reopen,
+            self.act_note,
+            self.act_refresh,
+            self.act_help,
+        ):
+            toolbar.addAction(action)
+        self.addToolBar(toolbar)
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.act_settings)
+        file_menu.addSeparator()
+        file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
+        case_menu = menu.addMenu("&Case")
+        for action in (
+            self.act_next,
+            self.act_prev,
+            self.act_reply,
+            self.act_resolve,
+            self.act_leave,
+            self.act_wait,
+            self.act_escalate,
+            self.act_reopen,
+            self.act_note,
+        ):
+            case_menu.addAction(action)
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.act_search)
+        view_menu.addAction(self.act_refresh)
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self.act_help)
+
+    # -- views, list and search ----------------------------------------------------------------
+
+    def _view_chosen(self, view: InboxView, network: Network | None) -> None:
+        self.view, self.network = view, network
+        if self.search.text():
+            self.search.blockSignals(True)
+            self.search.clear()
+            self.search.blockSignals(False)
+        self._load(
+            CaseQuery(
+                bucket=view.bucket, network=network.value if network else None, order=self._order()
+            )
+        )
+
+    def _order(self) -> CaseOrder:
+        return CaseOrder.PRIORITY if self.view is InboxView.NEEDS_REPLY else CaseOrder.NEWEST
+
+    def _run_search(self) -> None:
+        text = self.search.text().strip()
+        if not text:
+            self._view_chosen(self.view, self.network)
+            return
+        self._load(CaseQuery(search=text, order=CaseOrder.NEWEST))
+
+    def _load(self, query: CaseQuery) -> None:
+        self.model.set_query(query)
+        self._update_empty()
+        if self.model.rowCount():
+            self.select_row(0)
+        else:
+            self.show_case(None)
+
+    def _update_empty(self) -> None:
+        empty = self.model.rowCount() == 0
+        self.empty.setVisible(empty)
+        if not empty:
+            return
+        if self.model.query.search:
+            self.empty.setText(f"Nothing matches “{self.model.query.search}”.")
+        elif not self.context.has_accounts():
+            self.empty.setText(
+                "No accounts connected yet.\nExplore the demo from the welcome "
+                "screen, or add your organisation's accounts."
+            )
+        else:
+            self.empty.setText("Nothing here. Well done.")
+
+    def refresh_counts(self) -> None:
+        self.sidebar.set_counts(self.context.inbox.view_counts())
+        for network in Network:
+            self.sidebar.set_counts(self.context.inbox.view_counts(network), network)
+        queued = self.context.outbox.queued_count()
+        demo = "Demo data · " if self.context.demo else ""
+        self.status_label.setText(f"{demo}{queued} repl{'y' if queued == 1 else 'ies'} queued")
+
+    def refresh(self) -> None:
+        current = self.current.id if self.current else None
+        self.model.reload()
+        self.refresh_counts()
+        self._update_empty()
+        if current is not None and self.model.row_of(current) >= 0:
+            self.select_row(self.model.row_of(current))
+
+    def select_row(self, row: int) -> None:
+        while row >= self.model.rowCount() and self.model.canFetchMore(QModelIndex()):
+            self.model.fetchMore(QModelIndex())
+        if 0 <= row < self.model.rowCount():
+            index = self.model.index(row, 0)
+            self.list.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+            self.list.scrollTo(index)
+
+    def move(self, step: int) -> None:
+        row = self.list.currentIndex().row()
+        self.select_row(max(0, row + step) if row >= 0 else 0)
+
+    def _case_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        case_id = current.data(CaseIdRole) if current.isValid() else None
+        self.show_case(self.context.inbox.case(case_id) if case_id is not None else None)
+
+    def open_case(self, case_id: int) -> None:
+        row = self.model.row_of(case_id)
+        if row >= 0:
+            self.select_row(row)
+        else:
+            self.show_case(self.context.inbox.case(case_id))
+
+    def show_case(self, detail: CaseDetail | None) -> None:
+        changed = (detail.id if detail else None) != (self.current.id if self.current else None)
+        self.current = detail
+        self.case_pane.show_case(detail)
+        if changed:
+            self.composer.reset()
+        if detail is None:
+            self.person_panel.show_person(None)
+            return
+        self.person_panel.show_person(self.context.inbox.person(detail.person_id))
+        values = person_values(detail.display_name, detail.handle)
+        values.update(self.context.settings.organisation())
+        self.composer.set_values(values)
+
+    # -- case actions --------------------------------------------------------------------------
+
+    def _after_change(self, message: str) -> None:
+        if self.current is None:
+            return
+        case_id, row = self.current.id, self.list.currentIndex().row()
+        self.model.refresh_case(case_id)
+        self.refresh_counts()
+        self._update_empty()
+        self.statusBar().showMessage(message, 5000)
+        if self.model.row_of(case_id) >= 0:
+            self.show_case(self.context.inbox.case(case_id))
+        elif self.model.rowCount():
+            self.select_row(min(row, self.model.rowCount() - 1))
+        else:
+            self.show_case(None)
+
+    def _set_status(self, status: CaseStatus, reason: str = "") -> None:
+        if self.current is None:
+            return
+        try:
+            self.context.cases.set_status(self.current.id, status, reason)
+        except CaseError as error:
+            self.asker.inform("Kindly", str(error))
+            return
+        self._after_change(f"Case {status.label.lower()}.")
+
+    def resolve(self) -> None:
+        self._set_status(CaseStatus.RESOLVED)
+
+    def mark_waiting(self) -> None:
+        self._set_status(CaseStatus.WAITING)
+
+    def reopen(self) -> None:
+        self._set_status(CaseStatus.OPEN)
+
+    def leave_alone(self) -> None:
+        if self.current is None:
+            return
+        reason = self.asker.ask_reason(
+            "Leave alone",
+            "Why leave this one alone? The reason is kept on the case.",
+            LEAVE_ALONE_REASONS,
+        )
+        if reason:
+            self._set_status(CaseStatus.LEFT_ALONE, reason)
+
+    def escalate(self) -> None:
+        if self.current is None:
+            return
+        reason = self.asker.ask_reason(
+            "Escalate", "Where is this conversation going next?", ESCALATE_REASONS
+        )
+        if reason:
+            self._set_status(CaseStatus.ESCALATED, reason)
+
+    def add_case_note(self) -> None:
+        if self.current is None:
+            return
+        text = self.asker.ask_reason("Note", "A private note on this case:", [])
+        if text:
+            self.context.cases.add_case_note(self.current.id, text)
+            self.show_case(self.context.inbox.case(self.current.id))
+
+    def _send(self, text: str, template_name: str) -> None:
+        if self.current is None:
+            return
+        try:
+            self.context.outbox.queue_reply(
+                self.current.id, text, self.current.latest_mention_id, template_name or None
+            )
+        except ReplyRefused as refused:
+            self.composer.problems.setText(refused.user_message)
+            self.composer.problems.setVisible(True)
+            return
+        self.composer.reset()
+        self._after_change("Reply queued.")
+
+    def _stance_changed(self, person_id: int, stance: str) -> None:
+        self.context.cases.set_stance(person_id, Stance(stance))
+        if self.current is not None:
+            self.model.refresh_case(self.current.id)
+
+    def _person_note(self, person_id: int, text: str) -> None:
+        self.context.cases.add_person_note(person_id, text)
+        self.person_panel.show_person(self.context.inbox.person(person_id))
+
+    # -- focus and dialogs ---------------------------------------------------------------------
+
+    def focus_composer(self) -> None:
+        if self.current is not None:
+            self.composer.edit.setFocus()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def focus_list(self) -> None:
+        if self.search.hasFocus() and self.search.text():
+            self.search.clear()
+        self.list.setFocus()
+
+    def show_shortcuts(self) -> None:
+        if not hasattr(self, "_sheet"):
+            self._sheet = ShortcutSheet(self)
+        self._sheet.show()
+        self._sheet.raise_()
+
+    def edit_settings(self) -> None:
+        dialog = SettingsDialog(self.context.settings, self)
+        dialog.finished.connect(
+            lambda _r: self.current and self.show_case(self.context.inbox.case(self.current.id))
+        )
+        dialog.open()
+
+    # -- window events -------------------------------------------------------------------------
+
+    def paintEvent(self, event: object) -> None:
+        super().paintEvent(event)  # type: ignore[arg-type]
+        if not self._painted:
+            self._painted = True
+            QTimer.singleShot(0, self.first_painted.emit)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.window_state.save(self, {"main": self.splitter, "case": self.case_pane.splitter})
+        super().closeEvent(event)

@@ -1,0 +1,105 @@
+"""Who this is: stance, reach, private notes, and their other cases with us."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.inbox import PersonDetail
+from app.ui.case_list_model import ago
+from app.ui.style import STANCE_LABELS, followers_text
+
+
+class PersonPanel(QWidget):
+    stance_changed = Signal(int, str)  # person id, stance value
+    note_added = Signal(int, str)  # person id, text
+    case_activated = Signal(int)  # case id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.person_id: int | None = None
+        self.name = QLabel()
+        self.name.setTextFormat(Qt.TextFormat.PlainText)
+        self.name.setStyleSheet("font-weight: bold; font-size: 12pt")
+        self.name.setWordWrap(True)
+        self.details = QLabel()
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        self.details.setWordWrap(True)
+        self.stance = QComboBox()
+        self.stance.setAccessibleName("Stance")
+        for value, label in STANCE_LABELS.items():
+            self.stance.addItem(label, value)
+        self.stance.activated.connect(self._stance_picked)
+        self.notes = QListWidget()
+        self.notes.setAccessibleName("Notes about this person")
+        self.notes.setWordWrap(True)
+        self.note_edit = QLineEdit()
+        self.note_edit.setPlaceholderText("Add a private note about this person…")
+        self.note_edit.returnPressed.connect(self._add_note)
+        add = QPushButton("Add note")
+        add.clicked.connect(self._add_note)
+        self.history = QListWidget()
+        self.history.setAccessibleName("Their cases")
+        self.history.itemActivated.connect(self._open_case)
+
+        form = QFormLayout()
+        form.addRow("Stance", self.stance)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note_edit)
+        note_row.addWidget(add)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.name)
+        layout.addWidget(self.details)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Notes"))
+        layout.addWidget(self.notes, 1)
+        layout.addLayout(note_row)
+        layout.addWidget(QLabel("Cases with us"))
+        layout.addWidget(self.history, 1)
+        self.show_person(None)
+
+    def show_person(self, person: PersonDetail | None) -> None:
+        self.person_id = person.id if person else None
+        self.setEnabled(person is not None)
+        self.notes.clear()
+        self.history.clear()
+        if person is None:
+            self.name.setText("")
+            self.details.setText("")
+            return
+        self.name.setText(person.display_name or person.handle or "Someone")
+        bits = [person.network.label, person.handle, followers_text(person.follower_count)]
+        self.details.setText(" · ".join(b for b in bits if b))
+        self.stance.setCurrentIndex(max(0, self.stance.findData(person.stance)))
+        for note in person.notes:
+            self.notes.addItem(f"{note.at.astimezone():%d %b %Y} — {note.text}")
+        for case in person.cases:
+            item = QListWidgetItem(
+                f"{case.status.replace('_', ' ')} · {ago(case.last_activity_at)} · {case.snippet}"
+            )
+            item.setData(Qt.ItemDataRole.UserRole, case.id)
+            self.history.addItem(item)
+
+    def _stance_picked(self, index: int) -> None:
+        if self.person_id is not None:
+            self.stance_changed.emit(self.person_id, self.stance.itemData(index))
+
+    def _add_note(self) -> None:
+        text = self.note_edit.text().strip()
+        if text and self.person_id is not None:
+            self.note_added.emit(self.person_id, text)
+            self.note_edit.clear()
+
+    def _open_case(self, item: QListWidgetItem) -> None:
+        self.case_activated.emit(int(item.data(Qt.ItemDataRole.UserRole)))
