@@ -42,6 +42,7 @@ class CaseListModel(QAbstractListModel):
         self.query = CaseQuery()
         self._rows: list[CaseRowData] = []
         self._exhausted = True
+        self._fetching = False  # views may call back into fetchMore while rows are inserted
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -62,19 +63,23 @@ class CaseListModel(QAbstractListModel):
         self.endResetModel()
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._exhausted
+        return not parent.isValid() and not self._exhausted and not self._fetching
 
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid() or self._exhausted:
+        if parent.isValid() or self._exhausted or self._fetching:
             return
         after: SortKey | None = self._rows[-1].sort_key if self._rows else None
         page = self.inbox.page(self.query, after, self.page_size)
         self._exhausted = len(page) < self.page_size
         if page:
             start = len(self._rows)
-            self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
-            self._rows.extend(page)
-            self.endInsertRows()
+            self._fetching = True
+            try:
+                self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
+                self._rows.extend(page)
+                self.endInsertRows()
+            finally:
+                self._fetching = False
 
     def refresh_case(self, case_id: int) -> None:
         """Update one row in place after a change to that case (no reset, no re-sort)."""

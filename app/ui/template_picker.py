@@ -48,7 +48,8 @@ class TemplatePicker(QFrame):
         first_visible = -1
         for row in range(self.list.count()):
             item = self.list.item(row)
-            hidden = bool(needle) and needle not in (item.text() + item.toolTip()).casefold()
+            haystack = f"{item.data(Qt.ItemDataRole.UserRole)} {item.text()} {item.toolTip()}"
+            hidden = bool(needle) and needle not in haystack.casefold()
             item.setHidden(hidden)
             if not hidden and first_visible < 0:
                 first_visible = row
@@ -56,7 +57,8 @@ class TemplatePicker(QFrame):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.filter and event.type() == QEvent.Type.KeyPress:
-            key = QKeyEvent(event).key() if not isinstance(event, QKeyEvent) else event.key()
+            assert isinstance(event, QKeyEvent)
+            key = event.key()
             if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
                 step = 1 if key == Qt.Key.Key_Down else -1
                 row = self.list.currentRow()
