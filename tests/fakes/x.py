@@ -12,9 +12,12 @@ Fields appear only when asked for (``tweet.fields``, ``user.fields``, ``expansio
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import itertools
 import secrets
+import socket
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,6 +69,28 @@ class FakeX(FakeServer):
         self.refresh_tokens: set[str] = set()
         self._issued = itertools.count(1)
         self._routes_setup()
+
+    def stop(self) -> None:
+        """Stop at once: ``serve_forever`` only notices a shutdown between polls (0.5 s), so
+        keep waking it with empty connections until it has gone (saves 0.5 s per test)."""
+        httpd = self._httpd
+        if httpd is None:
+            return
+        address = httpd.server_address[:2]
+        done = threading.Event()
+
+        def wake() -> None:
+            while not done.wait(0.01):
+                with contextlib.suppress(OSError):
+                    socket.create_connection(address, timeout=0.2).close()
+
+        waker = threading.Thread(target=wake, daemon=True)
+        waker.start()
+        try:
+            super().stop()
+        finally:
+            done.set()
+            waker.join()
 
     # -- helpers for tests ---------------------------------------------------------------------
 

@@ -285,6 +285,15 @@ def parse_page(body: dict[str, Any]) -> RemotePerson:
     )
 
 
+def parse_created(body: dict[str, Any]) -> PostedReply:
+    """The answer to POST /{object}/comments: ``{"id"}``, plus fields when asked."""
+    cid = body.get("id")
+    if not isinstance(cid, str) or not cid:
+        raise BadResponse(_unreadable(), "created comment has no id")
+    permalink = body.get("permalink_url")
+    return PostedReply(cid, permalink if isinstance(permalink, str) else None)
+
+
 def page_items(body: dict[str, Any]) -> list[dict[str, Any]]:
     data = body.get("data")
     if data is None:
@@ -466,12 +475,7 @@ class FacebookClient:
             headers=self._auth(),
             data={"message": request.text},
         )
-        body = self._checked(response)
-        cid = body.get("id")
-        if not isinstance(cid, str) or not cid:
-            raise BadResponse(_unreadable(), "created comment has no id")
-        permalink = body.get("permalink_url")
-        return PostedReply(cid, permalink if isinstance(permalink, str) else None)
+        return parse_created(self._checked(response))
 
     def find_posted_reply(self, request: ReplyRequest) -> PostedReply | None:
         """Read the thread back for a comment from the Page with the same message."""
