@@ -1,0 +1,185 @@
+"""Sends queued replies, each at most once, even across crashes and lost connections.
+
+The rule: a reply is marked SENDING (committed) *before* it is handed to the network. If the
+outcome is then unknown (a crash, a dropped connection, an unreadable answer), it stays SENDING,
+and the next run first asks the network whether it arrived (``find_posted_reply``) before
+trying again. Networks with idempotency keys (Mastodon) or deterministic record keys (Bluesky)
+make even that retry harmless. Only a definite refusal (rejected, deleted, signed out) marks the
+reply FAILED, keeping its text and the reason so it can be edited and sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from app.core.accounts import AccountError, AccountService
+from app.core.networks.base import NetworkClient, ReplyRequest, ReplyTarget
+from app.core.networks.errors import (
+    AuthError,
+    BadResponse,
+    NetworkError,
+    NotFound,
+    Offline,
+    RateLimited,
+    Rejected,
+    ServerError,
+)
+from app.core.secrets import SecretStoreError
+from app.core.usage import UsageLedger
+from app.core.vocab import EventKind, ReplyState
+from app.storage.models import CaseEvent, Mention, OutboundReply, database
+
+log = logging.getLogger(__name__)
+
+PENDING = (ReplyState.QUEUED.value, ReplyState.SENDING.value)
+# The network may or may not have acted: keep SENDING and read back before any retry.
+UNCERTAIN = (Offline, ServerError, BadResponse)
+
+
+@dataclass(slots=True)
+class SendReport:
+    sent: list[int] = field(default_factory=list)
+    reconciled: list[int] = field(default_factory=list)  # found already posted on read-back
+    failed: list[int] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)  # offline or rate limited: next time
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+def _request(reply: OutboundReply) -> ReplyRequest:
+    mention = Mention.get_or_none(Mention.id == reply.in_reply_to_id)
+    if mention is None:
+        raise Rejected("The post this reply answers is no longer in Kindly.")
+    target = ReplyTarget(
+        remote_id=mention.remote_id,
+        conversation_id=mention.conversation_id,
+        author_handle=mention.author.handle or None,
+        raw=mention.raw or {},
+    )
+    return ReplyRequest(text=reply.text, target=target, idempotency_key=reply.idempotency_key)
+
+
+class Sender:
+    def __init__(self, accounts: AccountService) -> None:
+        self.accounts = accounts
+        self.usage = UsageLedger()
+
+    def pending(self) -> list[int]:
+        query = OutboundReply.select(OutboundReply.id).where(OutboundReply.state.in_(PENDING))
+        return [row.id for row in query.order_by(OutboundReply.id)]
+
+    def send_pending(self, cancel: threading.Event | None = None) -> SendReport:
+        """Send every queued reply, oldest first; an account that is offline is skipped."""
+        report = SendReport()
+        clients: dict[int, NetworkClient | None] = {}
+        for reply_id in self.pending():
+            if cancel is not None and cancel.is_set():
+                break
+            reply = OutboundReply.get_by_id(reply_id)
+            if reply.account.keyring_ref.startswith("demo:"):
+                continue  # demo accounts are not connected to anything
+            if reply.account_id not in clients:
+                clients[reply.account_id] = self._client(reply, report)
+            client = clients[reply.account_id]
+            if client is None:
+                report.waiting.append(reply_id)
+                continue
+            if not self._send_one(client, reply, report):
+                clients[reply.account_id] = None  # offline or limited: leave the rest queued
+        for account_id, client in clients.items():
+            if client is not None:
+                self.usage.record(account_id, client)
+        return report
+
+    def _client(self, reply: OutboundReply, report: SendReport) -> NetworkClient | None:
+        try:
+            return self.accounts.client_for(reply.account_id)
+        except (AccountError, SecretStoreError) as error:
+            report.errors[reply.id] = error.user_message
+            return None
+
+    def _send_one(self, client: NetworkClient, reply: OutboundReply, report: SendReport) -> bool:
+        """Returns False when the account should not be tried again in this run."""
+        try:
+            request = _request(reply)
+            if reply.state == ReplyState.SENDING.value:
+                found = client.find_posted_reply(request)
+                if found is not None:
+                    self._mark_sent(reply.id, found.remote_id, found.url, reconciled=True)
+                    report.reconciled.append(reply.id)
+                    return True
+            self._mark_sending(reply.id)
+            posted = client.post_reply(request)
+        except UNCERTAIN as error:
+            self._note_error(reply.id, error.user_message)
+            report.waiting.append(reply.id)
+            report.errors[reply.id] = error.user_message
+            return not isinstance(error, Offline)
+        except RateLimited as error:
+            self._note_error(reply.id, error.user_message)
+            report.waiting.append(reply.id)
+            report.errors[reply.id] = error.user_message
+            return False
+        except (Rejected, NotFound, AuthError, NetworkError) as error:
+            message = error.user_message
+            if isinstance(error, NotFound):
+                message = "The post you replied to was deleted or made private. " + message
+            self._mark_failed(reply.id, message)
+            report.failed.append(reply.id)
+            report.errors[reply.id] = message
+            return not isinstance(error, AuthError)
+        self._mark_sent(reply.id, posted.remote_id, posted.url, reconciled=False)
+        report.sent.append(reply.id)
+        return True
+
+    # -- state changes, each committed on its own -------------------------------------------
+
+    def _mark_sending(self, reply_id: int) -> None:
+        with database.atomic():
+            OutboundReply.update(
+                state=ReplyState.SENDING.value,
+                attempts=OutboundReply.attempts + 1,
+                updated_at=datetime.now(UTC),
+            ).where(OutboundReply.id == reply_id).execute()
+
+    def _mark_sent(self, reply_id: int, remote_id: str, url: str | None, reconciled: bool) -> None:
+        now = datetime.now(UTC)
+        with database.atomic():
+            reply = OutboundReply.get_by_id(reply_id)
+            OutboundReply.update(
+                state=ReplyState.SENT.value,
+                remote_id=remote_id,
+                remote_url=url,
+                error=None,
+                sent_at=now,
+                updated_at=now,
+            ).where(OutboundReply.id == reply_id).execute()
+            CaseEvent.create(
+                case=reply.case_id,
+                kind=EventKind.REPLY_SENT.value,
+                actor="kindly",
+                detail="Reply sent" + (" (confirmed by reading back)" if reconciled else ""),
+                created_at=now,
+            )
+
+    def _mark_failed(self, reply_id: int, message: str) -> None:
+        now = datetime.now(UTC)
+        with database.atomic():
+            reply = OutboundReply.get_by_id(reply_id)
+            OutboundReply.update(
+                state=ReplyState.FAILED.value, error=message, updated_at=now
+            ).where(OutboundReply.id == reply_id).execute()
+            CaseEvent.create(
+                case=reply.case_id,
+                kind=EventKind.REPLY_FAILED.value,
+                actor="kindly",
+                detail=f"Reply not sent: {message}",
+                created_at=now,
+            )
+
+    def _note_error(self, reply_id: int, message: str) -> None:
+        OutboundReply.update(error=message, updated_at=datetime.now(UTC)).where(
+            OutboundReply.id == reply_id
+        ).execute()
