@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", type=Path, help="save a picture of the window and quit")
     parser.add_argument("--no-welcome", action="store_true", help="skip the first-run welcome")
     parser.add_argument("--verbose", action="store_true", help="log debugging detail")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from app.core import cli_accounts, cli_sync
+
+    cli_accounts.register(commands)
+    cli_sync.register(commands)
     return parser
 
 
@@ -63,8 +67,23 @@ def main(argv: list[str] | None = None) -> int:
                 no_welcome=args.no_welcome,
             )
         )
-    parser.error(f"unknown command {args.command}")
-    return 2
+    from app.core.demo import open_demo_database
+    from app.core.paths import database_path
+    from app.storage.db import close_database, open_database
+    from app.storage.errors import StorageError
+
+    try:
+        if args.demo:
+            open_demo_database(folder)
+        else:
+            open_database(database_path(folder))
+    except StorageError as error:
+        print(f"kindly: {error.user_message}", file=sys.stderr)
+        return 2
+    try:
+        return int(args.run(args))
+    finally:
+        close_database()
 
 
 if __name__ == "__main__":
