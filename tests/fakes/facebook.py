@@ -102,6 +102,14 @@ class FakeFacebook(FakeServer):
             self.route("GET", pattern, handler)
         self.route("POST", "/{version}/{obj}/comments", self._create_comment)
 
+    def start(self) -> FakeFacebook:
+        """Answer without Nagle's delay: headers and body go out in two writes, and the
+        client's delayed ACK would otherwise cost 40 ms per request."""
+        super().start()
+        assert self._httpd is not None
+        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
+        return self
+
     def stop(self) -> None:
         """Stop at once: ``serve_forever`` only notices a shutdown between polls (0.5 s), so
         keep waking it with empty connections until it has gone (saves 0.5 s per test)."""

@@ -70,6 +70,14 @@ class FakeX(FakeServer):
         self._issued = itertools.count(1)
         self._routes_setup()
 
+    def start(self) -> FakeX:
+        """Answer without Nagle's delay: headers and body go out in two writes, and the
+        client's delayed ACK would otherwise cost 40 ms per request."""
+        super().start()
+        assert self._httpd is not None
+        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
+        return self
+
     def stop(self) -> None:
         """Stop at once: ``serve_forever`` only notices a shutdown between polls (0.5 s), so
         keep waking it with empty connections until it has gone (saves 0.5 s per test)."""
