@@ -7,6 +7,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.storage.sqlite import read_only_uri
+
 
 def backup_file(source: Path, destination: Path) -> Path:
     """Copy ``source`` into ``destination`` page by page; the copy is private to the user."""
@@ -14,7 +16,7 @@ def backup_file(source: Path, destination: Path) -> Path:
     tmp = destination.with_suffix(destination.suffix + ".part")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(read_only_uri(source), uri=True)
     try:
         dst = sqlite3.connect(tmp)
         try:

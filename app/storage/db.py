@@ -30,10 +30,18 @@ def inspect_file(path: Path) -> int:
     """
     if not path.exists() or path.stat().st_size == 0:
         return 0
+    # Without a -wal file everything is in the file itself: read it as immutable, so that SQLite
+    # creates no -wal/-shm files beside a file we may be about to refuse. With one (Kindly is
+    # running, or stopped abruptly), a plain read-only connection is needed to see its changes.
+    wal_present = path.with_name(path.name + "-wal").exists()
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(sqlite.read_only_uri(path, immutable=not wal_present), uri=True)
     except sqlite3.Error as exc:
-        raise DatabaseCorrupt(f"Kindly cannot open {path}: {exc}.", path) from exc
+        raise DatabaseCorrupt(
+            f"Kindly cannot open {path} ({exc}). Kindly has not changed it. Check that you can "
+            "read the file and its folder, or restore a backup from the backups folder beside it.",
+            path,
+        ) from exc
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         problems = [r[0] for r in con.execute("PRAGMA quick_check")]
@@ -47,7 +55,10 @@ def inspect_file(path: Path) -> int:
             return 0
         if "schema_info" not in tables:
             raise NotKindlyDatabase(
-                f"{path} is a database, but not one of Kindly's. Kindly has not changed it.", path
+                f"{path} is a database, but not one of Kindly's. Kindly has not changed it. "
+                "Move that file out of the folder (or choose another data folder) and start "
+                "Kindly again to create a new database.",
+                path,
             )
         row = con.execute("SELECT max(version) FROM schema_info").fetchone()
         version = int(row[0] or 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import peewee as pw
 
@@ -68,6 +69,17 @@ def match_expression(query: str) -> str | None:
         if term:
             terms.append('"' + term.replace('"', '""') + '"*')
     return " ".join(terms) if terms else None
+
+
+def read_only_uri(path: Path, *, immutable: bool = False) -> str:
+    """A read-only ``file:`` URI naming exactly ``path`` (``#``, ``?``, ``%``, spaces escaped).
+
+    (``f"file:{path}?mode=ro"`` reads ``#`` as the start of a fragment: SQLite then opens, and
+    creates, a different file, read-write.) ``immutable`` reads without locks or ``-shm``/``-wal``
+    files; only right when no ``-wal`` file holds changes that are not yet in the file itself.
+    """
+    uri = Path(path).absolute().as_uri() + "?mode=ro"
+    return uri + "&immutable=1" if immutable else uri
 
 
 def install_fts(db: pw.Database) -> None:
