@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -132,7 +132,7 @@ class LoopbackListener:
         self._done = threading.Event()
         self._code: str | None = None
         self._error: str | None = None
-        self._httpd: HTTPServer | None = None
+        self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -144,6 +144,8 @@ class LoopbackListener:
         listener = self
 
         class _Handler(BaseHTTPRequestHandler):
+            timeout = 10  # browsers open spare connections and may never use them
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the query holds the code: never log it
 
@@ -158,14 +160,18 @@ class LoopbackListener:
                 self.wfile.write(data)
 
         try:
-            self._httpd = HTTPServer(("127.0.0.1", self._port), _Handler)
+            # Threaded: an idle or slow connection must not hold up the real redirect.
+            self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), _Handler)
         except OSError as exc:
             raise AuthError(
                 f"Kindly could not listen on port {self._port} of this computer for the X "
                 "sign-in (another program may be using it). Close it and try again.",
                 f"bind 127.0.0.1:{self._port}: {exc}",
             ) from exc
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
