@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 
@@ -87,8 +86,7 @@ def _bluesky(
 ) -> NetworkClient:
     from app.core.networks.bluesky import BlueskyClient
 
-    client: Any = BlueskyClient(http, params.base_url, params.handle, dict(secret), sink)
-    return client  # type: ignore[no-any-return]
+    return BlueskyClient(http, params.base_url, params.handle, dict(secret), sink)
 
 
 def _x(

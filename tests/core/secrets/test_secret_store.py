@@ -284,8 +284,6 @@ def test_backend_choice_is_logged_at_info_without_secrets(
     store.set(ref, {"access_token": TOKEN})
     store.get(ref)
     store.delete(ref)
-    chosen = [
-        r for r in caplog.records if r.name == secrets.__name__ and r.levelno == logging.INFO
-    ]
+    chosen = [r for r in caplog.records if r.name == secrets.__name__ and r.levelno == logging.INFO]
     assert chosen and store.backend_info().name in chosen[0].getMessage()
     assert all(TOKEN not in r.getMessage() for r in caplog.records)
