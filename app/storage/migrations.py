@@ -8,7 +8,7 @@ builds a database at every earlier version and migrates it to head.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -82,19 +82,29 @@ class MigrationReport:
 
 
 def migrate(
-    db: pw.Database, path: Path | None, target: int = HEAD, backup_dir: Path | None = None
+    db: pw.Database,
+    path: Path | None,
+    target: int | None = None,
+    backup_dir: Path | None = None,
+    steps: Sequence[Step] = STEPS,
 ) -> MigrationReport:
-    """Bring ``db`` up to ``target``. Backs the file up first unless it is new."""
+    """Bring ``db`` up to ``target`` (default: the last of ``steps``). Backs the file up first
+    unless it is new. ``steps`` is the ladder (tests hand in a longer one with a failing step).
+    """
+    if target is None:
+        target = steps[-1].version
     start = current_version(db)
     backup: Path | None = None
     if start and start < target and path is not None:
         folder = backup_dir or path.parent / "backups"
         backup = backup_file(path, folder / backup_name(f"before-v{target}-from-v{start}"))
         log.info("backed up the database to %s before upgrading", backup)
-    for step in STEPS:
+    reached = start
+    for step in steps:
         if start < step.version <= target:
             log.info("migrating to schema %d: %s", step.version, step.description)
             with db.atomic():
                 step.apply(db)
                 _set_version(db, step.version)
-    return MigrationReport(start, max(start, target), backup)
+            reached = step.version
+    return MigrationReport(start, reached, backup)
