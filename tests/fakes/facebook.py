@@ -288,6 +288,10 @@ class FakeFacebook(FakeServer):
                 return header[len(scheme) :]
         return request.arg("access_token")
 
+    def _is_page(self, oid: str) -> bool:
+        """The Graph API accepts a Page's username wherever its id goes."""
+        return oid in (self.page_id, self.page["username"])
+
     def _check(self, request: Request) -> Response | None:
         if self.token is None or self._token_of(request) != self.token:
             return Response(400, EXPIRED)
@@ -337,7 +341,7 @@ class FakeFacebook(FakeServer):
         if (denied := self._check(request)) is not None:
             return denied
         oid = request.params["obj"]
-        if oid == self.page_id:
+        if self._is_page(oid):
             fields = _fields(request) or {"id", "name"}
             return Response(200, {k: v for k, v in self.page.items() if k in fields})
         with self.lock:
@@ -351,7 +355,7 @@ class FakeFacebook(FakeServer):
     def _posts(self, request: Request) -> Response:
         if (denied := self._check(request)) is not None:
             return denied
-        if request.params["obj"] != self.page_id:
+        if not self._is_page(request.params["obj"]):
             return Response(400, MISSING)
         with self.lock:
             ordered = sorted(

@@ -424,7 +424,11 @@ class FacebookClient:
     # -- NetworkClient ---------------------------------------------------------------------------
 
     def verify(self) -> RemotePerson:
-        return parse_page(self._get(f"/{self.page_id}", {"fields": PAGE_FIELDS}))
+        """The Page; a Page entered by its username learns its numeric id here, which is what
+        ``from.id`` carries on the Page's own comments."""
+        page = parse_page(self._get(f"/{self.page_id}", {"fields": PAGE_FIELDS}))
+        self.page_id = page.remote_id
+        return page
 
     def fetch_mentions(self, cursor: str | None) -> Iterator[MentionBatch]:
         """Tagged posts, then the comments of the ``posts_to_scan`` newest posts.
@@ -434,6 +438,7 @@ class FacebookClient:
         """
         floor = datetime.now(UTC) - timedelta(days=self.first_sync_days)
         state = SyncState.load(cursor, floor)
+        self._numeric_page_id()
         posts = page_items(
             self._get(
                 f"/{self.page_id}/posts", {"fields": POST_FIELDS, "limit": str(self.posts_to_scan)}
@@ -480,6 +485,7 @@ class FacebookClient:
     def find_posted_reply(self, request: ReplyRequest) -> PostedReply | None:
         """Read the thread back for a comment from the Page with the same message."""
         target = self._reply_object(request)
+        self._numeric_page_id()
         params = {
             "fields": "id,message,created_time,from{id,name},permalink_url",
             "order": "reverse_chronological",
@@ -543,6 +549,10 @@ class FacebookClient:
             afters.add(after)
             query["after"] = after
         raise BadResponse(_unreadable(), f"{path}: more than {MAX_PAGES} pages")
+
+    def _numeric_page_id(self) -> None:
+        if not self.page_id.isdigit():
+            self.verify()
 
     def _reply_object(self, request: ReplyRequest) -> str:
         """Facebook threads only two levels: a reply to a reply goes under its parent."""

@@ -373,3 +373,13 @@ def test_an_unreadable_cursor_starts_over(fake: FakeFacebook, http: httpx.Client
     batches, cursor = sync(make(fake, http), "{not json")
     assert sorted(ids(batches)) == sorted(made) and cursor is not None
     json.loads(cursor)
+
+
+def test_a_page_entered_by_username_learns_its_id(fake: FakeFacebook, http: httpx.Client) -> None:
+    post = fake.add_post()
+    ann = fake.add_comment(post, "Hi")
+    fake.add_comment(ann, "Hello from the Page", author=fake.page_id)
+    client = FacebookClient(http, fake.base_url, "kindlytrust", SECRET, sleep=Sleeps())
+    batches, _ = sync(client, None)
+    assert ids(batches) == [ann]  # the Page's own comment was recognised
+    assert client.page_id == fake.page_id
