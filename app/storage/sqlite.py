@@ -6,6 +6,7 @@ A later PostgreSQL backend replaces this module (tsvector + GIN), not the models
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -61,10 +62,11 @@ def match_expression(query: str) -> str | None:
     """Turn what a person typed into a safe FTS5 query: every word must appear, as a prefix.
 
     Quoting each term means FTS5 operators and stray quotes in the input are plain text, so
-    no input can make the query fail.
+    no input can make the query fail. The query is NFC like the stored text (``clean_text``), so
+    a pasted ``e`` + combining accent finds ``é`` rather than splitting the word.
     """
     terms: list[str] = []
-    for raw in _TERM.findall(query):
+    for raw in _TERM.findall(unicodedata.normalize("NFC", query)):
         term = raw.strip("@#'’.-")
         if term:
             terms.append('"' + term.replace('"', '""') + '"*')
