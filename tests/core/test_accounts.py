@@ -609,3 +609,53 @@ def test_no_secret_in_anything_kindly_writes(
     for record in caplog.records:
         text = record.getMessage()
         assert not any(s in text for s in secrets_seen), record.name
+
+
+# -- the registry ----------------------------------------------------------------------------------
+
+
+def test_registry_describes_every_network() -> None:
+    from app.core.networks.registry import REGISTRY, spec_for
+
+    assert set(REGISTRY) == set(Network)
+    assert spec_for(Network.MASTODON).default_base_url is None  # the user says which server
+    assert spec_for("bluesky").default_base_url == "https://bsky.social"
+    assert spec_for(Network.X).default_base_url == "https://api.x.com"
+    assert spec_for(Network.FACEBOOK).default_base_url == "https://graph.facebook.com"
+    for entry in REGISTRY.values():
+        spec = entry.spec
+        assert spec.secret_fields and spec.must_store <= spec.stored_keys
+        assert "app_password" not in spec.stored_keys
+        assert all(f.label and f.help for f in spec.fields)
+
+
+def test_factories_build_each_real_client(service: AccountService) -> None:
+    from app.core.networks.registry import REGISTRY
+
+    secrets = {
+        Network.MASTODON: {"access_token": "t"},
+        Network.BLUESKY: {"access_jwt": "a", "refresh_jwt": "r", "did": "did:plc:x"},
+        Network.X: {"access_token": "t", "refresh_token": "r", "client_id": "c"},
+        Network.FACEBOOK: {"page_token": "t"},
+    }
+    for network, entry in REGISTRY.items():
+        params = ClientParams("https://example.org", "someone", "123")
+        client = entry.factory(service.http, params, secrets[network], lambda _: None)
+        assert client.network is network
+        assert type(client).__name__ == f"{network.label}Client"
+
+
+def test_client_modules_load_only_when_a_client_is_built() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, app.core.accounts, app.core.cli_accounts, app.core.networks.registry;"
+        "print(sorted(m for m in sys.modules if m.split('.')[-1] in "
+        "('mastodon', 'bluesky', 'x', 'facebook')))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

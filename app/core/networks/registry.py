@@ -98,12 +98,7 @@ def _x(
     current = dict(secret)
     refresh: Callable[[], str] | None = None
     if current.get("refresh_token") and current.get("client_id"):
-        oauth = XOAuth(
-            http,
-            current["client_id"],
-            client_secret=current.get("client_secret") or None,
-            base_url=params.base_url,
-        )
+        oauth = XOAuth(http, current["client_id"], base_url=params.base_url)
 
         def renew() -> str:
             """X refresh tokens are single-use: save the new pair before using it."""
@@ -206,7 +201,7 @@ X = CredentialSpec(
             help="Your X app's OAuth 2.0 client ID; needed to renew tokens.",
         ),
     ),
-    stored_keys=frozenset({"access_token", "refresh_token", "client_id", "client_secret"}),
+    stored_keys=frozenset({"access_token", "refresh_token", "client_id"}),
     must_store=frozenset({"access_token"}),
 )
 

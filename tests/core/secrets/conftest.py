@@ -82,6 +82,15 @@ def _log_tail(path: Path) -> str:
         return ""
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what needs the real Secret Service, so ``-m "not keyring"`` can leave it out."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        real = callspec is not None and callspec.params.get("any_backend") == "secret_service"
+        if real or "secret_service" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.keyring)
+
+
 @pytest.fixture(scope="session")
 def secret_service() -> Iterator[PrivateSecretService]:
     """Start ``dbus-daemon`` and ``gnome-keyring-daemon --unlock`` privately; stop both after."""
