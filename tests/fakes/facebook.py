@@ -14,12 +14,9 @@ when asked for. Errors use Facebook's ``{"error": {"message", "type", "code", "f
 from __future__ import annotations
 
 import base64
-import contextlib
 import itertools
 import json
 import re
-import socket
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -101,36 +98,6 @@ class FakeFacebook(FakeServer):
         ):
             self.route("GET", pattern, handler)
         self.route("POST", "/{version}/{obj}/comments", self._create_comment)
-
-    def start(self) -> FakeFacebook:
-        """Answer without Nagle's delay: headers and body go out in two writes, and the
-        client's delayed ACK would otherwise cost 40 ms per request."""
-        super().start()
-        assert self._httpd is not None
-        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-        return self
-
-    def stop(self) -> None:
-        """Stop at once: ``serve_forever`` only notices a shutdown between polls (0.5 s), so
-        keep waking it with empty connections until it has gone (saves 0.5 s per test)."""
-        httpd = self._httpd
-        if httpd is None:
-            return
-        address = httpd.server_address[:2]
-        done = threading.Event()
-
-        def wake() -> None:
-            while not done.wait(0.01):
-                with contextlib.suppress(OSError):
-                    socket.create_connection(address, timeout=0.2).close()
-
-        waker = threading.Thread(target=wake, daemon=True)
-        waker.start()
-        try:
-            super().stop()
-        finally:
-            done.set()
-            waker.join()
 
     # -- helpers for tests ---------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ route and consumed one request at a time, so a test says exactly what goes wrong
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -70,7 +71,9 @@ class Fault:
     delay: float = 0.0
 
     @classmethod
-    def http_status(cls, status: int, headers: dict[str, str] | None = None, body: Any = None) -> Fault:
+    def http_status(
+        cls, status: int, headers: dict[str, str] | None = None, body: Any = None
+    ) -> Fault:
         return cls("status", status=status, headers=headers or {}, body=body)
 
     @classmethod
@@ -135,8 +138,9 @@ class FakeServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # otherwise each small response waits ~40 ms
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _handle(self) -> None:
@@ -146,7 +150,9 @@ class FakeServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -188,7 +194,9 @@ class FakeServer:
             self._drop(http)
             return
         if fault and fault.kind == "status":
-            self._send(http, Response(fault.status, fault.body or {"error": "injected"}, fault.headers))
+            self._send(
+                http, Response(fault.status, fault.body or {"error": "injected"}, fault.headers)
+            )
             return
         if fault and fault.kind == "malformed":
             self._send(http, Response(200, b'{"this is": not json', {}))
@@ -234,7 +242,5 @@ class FakeServer:
     @staticmethod
     def _drop(http: BaseHTTPRequestHandler) -> None:
         http.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             http.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

@@ -12,12 +12,9 @@ Fields appear only when asked for (``tweet.fields``, ``user.fields``, ``expansio
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import itertools
 import secrets
-import socket
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -69,36 +66,6 @@ class FakeX(FakeServer):
         self.refresh_tokens: set[str] = set()
         self._issued = itertools.count(1)
         self._routes_setup()
-
-    def start(self) -> FakeX:
-        """Answer without Nagle's delay: headers and body go out in two writes, and the
-        client's delayed ACK would otherwise cost 40 ms per request."""
-        super().start()
-        assert self._httpd is not None
-        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-        return self
-
-    def stop(self) -> None:
-        """Stop at once: ``serve_forever`` only notices a shutdown between polls (0.5 s), so
-        keep waking it with empty connections until it has gone (saves 0.5 s per test)."""
-        httpd = self._httpd
-        if httpd is None:
-            return
-        address = httpd.server_address[:2]
-        done = threading.Event()
-
-        def wake() -> None:
-            while not done.wait(0.01):
-                with contextlib.suppress(OSError):
-                    socket.create_connection(address, timeout=0.2).close()
-
-        waker = threading.Thread(target=wake, daemon=True)
-        waker.start()
-        try:
-            super().stop()
-        finally:
-            done.set()
-            waker.join()
 
     # -- helpers for tests ---------------------------------------------------------------------
 
