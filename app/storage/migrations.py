@@ -46,9 +46,19 @@ def _v2_full_text_search(db: pw.Database) -> None:
     sqlite.rebuild_fts(db)
 
 
+def _v3_network_priority_index(db: pw.Database) -> None:
+    # The "All" view of one network in priority order had no index to read in order: SQLite
+    # sorted all of that network's cases for every page.
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "case_network_priority_last_activity_at_id" '
+        'ON "case" ("network", "priority", "last_activity_at", "id")'
+    )
+
+
 STEPS: list[Step] = [
     Step(1, "initial schema", _sql_script("0001_initial.sql")),
     Step(2, "full-text search over mention text and author names", _v2_full_text_search),
+    Step(3, "index for one network's cases in priority order", _v3_network_priority_index),
 ]
 HEAD = STEPS[-1].version
 

@@ -134,6 +134,7 @@ class Case(BaseModel):
             (("network", "last_activity_at", "id"), False),
             (("bucket", "priority", "last_activity_at", "id"), False),
             (("network", "bucket", "priority", "last_activity_at", "id"), False),
+            (("network", "priority", "last_activity_at", "id"), False),  # schema 3
             (("priority", "last_activity_at", "id"), False),
         )
 
