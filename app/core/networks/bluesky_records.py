@@ -260,7 +260,9 @@ def parse_thread(body: Any) -> BlueskyThread:
                 walk(child.get("replies") or [])
 
     walk(node.get("replies") or [])
-    return BlueskyThread(ancestors, mention_from_post(as_dict(node["post"])), replies)
+    return BlueskyThread(
+        ancestors, mention_from_post(as_dict(node["post"]), addressed_to_us=False), replies
+    )
 
 
 def strong_ref(value: object) -> dict[str, str] | None:

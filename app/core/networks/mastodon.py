@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -107,13 +108,28 @@ def person_from_account(account: dict[str, Any], host: str) -> RemotePerson:
     if not remote_id:
         raise BadResponse(f"{LABEL} sent an unexpected reply.", "account without id")
     followers = account.get("followers_count")
+    return _person(
+        remote_id,
+        qualified_handle(_text(account.get("acct")) or _text(account.get("username")), host),
+        _text(account.get("display_name")),
+        followers if isinstance(followers, int) and followers >= 0 else None,
+        _text(account.get("url")),
+        _text(account.get("note")),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _person(
+    remote_id: str, handle: str, display_name: str, followers: int | None, url: str, note: str
+) -> RemotePerson:
+    """Cached: the same few people appear on every page, and HTML parsing is not free."""
     return RemotePerson(
         remote_id=remote_id,
-        handle=qualified_handle(_text(account.get("acct")) or _text(account.get("username")), host),
-        display_name=clean_text(_text(account.get("display_name")))[:200],
-        follower_count=followers if isinstance(followers, int) and followers >= 0 else None,
-        profile_url=_text(account.get("url")) or None,
-        bio=html_to_text(_text(account.get("note")))[:2000],
+        handle=handle,
+        display_name=clean_text(display_name)[:200],
+        follower_count=followers,
+        profile_url=url or None,
+        bio=html_to_text(note)[:2000] if note else "",
     )
 
 
