@@ -291,9 +291,9 @@ class SecretStore:
             head = self._call(backend.get_password, ref)
             if head is None:
                 return None
-            parts = _parts_count(head)
-            if parts:
-                pieces = [self._call(backend.get_password, f"{ref}#{i}") for i in range(parts)]
+            names = _part_names(ref, head)
+            if names:
+                pieces = [self._call(backend.get_password, name) for name in names]
                 if any(p is None for p in pieces):
                     raise SecretDamaged(
                         "Part of this account's saved sign-in is missing from the keyring. "
@@ -304,41 +304,49 @@ class SecretStore:
         return _decode(head, ref)
 
     def set(self, ref: str, secret: Mapping[str, str]) -> None:
-        """Store ``secret`` under ``ref``, replacing what was there."""
+        """Store ``secret`` under ``ref``, replacing what was there.
+
+        A long secret goes into parts under a fresh generation name and the head is written
+        last, so a failure half-way leaves the previous secret whole (and no stray parts).
+        """
         check_reference(ref)
         backend = self.ensure_usable()
         payload = _encode(secret)
         chunks = [payload[i : i + MAX_ENTRY_CHARS] for i in range(0, len(payload), MAX_ENTRY_CHARS)]
         with self._lock:
-            old_parts = self._old_parts(backend, ref)
+            old_head = self._call(backend.get_password, ref)
+            old_names = _part_names(ref, old_head) if old_head is not None else []
             if len(chunks) == 1:
-                self._call(backend.set_password, ref, payload, secret=payload)
+                self._call(backend.set_password, ref, payload, secret=(payload,))
             else:
-                # parts first, head last: the head never points at parts that are not there
-                for i, chunk in enumerate(chunks):
-                    self._call(backend.set_password, f"{ref}#{i}", chunk, secret=payload)
-                head = json.dumps({_PARTS_KEY: len(chunks)})
-                self._call(backend.set_password, ref, head, secret=payload)
-            new_parts = len(chunks) if len(chunks) > 1 else 0
-            for i in range(new_parts, old_parts):
-                self._delete_one(backend, f"{ref}#{i}")
+                generation = uuid.uuid4().hex[:8]
+                names = [f"{ref}#{generation}-{i}" for i in range(len(chunks))]
+                written: list[str] = []
+                try:
+                    for name, chunk in zip(names, chunks, strict=True):
+                        self._call(backend.set_password, name, chunk, secret=(payload, chunk))
+                        written.append(name)
+                    head = json.dumps({_PARTS_KEY: len(chunks), "gen": generation})
+                    self._call(backend.set_password, ref, head, secret=(payload,))
+                except SecretStoreError:
+                    for name in written:
+                        self._forget(backend, name)
+                    raise
+            for name in old_names:
+                self._forget(backend, name)
 
     def delete(self, ref: str) -> bool:
         """Delete the secret under ``ref``; False if there was none."""
         check_reference(ref)
         backend = self.ensure_usable()
         with self._lock:
-            parts = self._old_parts(backend, ref)
+            head = self._call(backend.get_password, ref)
             existed = self._delete_one(backend, ref)
-            for i in range(parts):
-                self._delete_one(backend, f"{ref}#{i}")
+            for name in _part_names(ref, head) if head is not None else []:
+                self._delete_one(backend, name)
         return existed
 
     # -- internals --------------------------------------------------------------------------
-
-    def _old_parts(self, backend: KeyringBackend, ref: str) -> int:
-        head = self._call(backend.get_password, ref)
-        return _parts_count(head) if head is not None else 0
 
     def _delete_one(self, backend: KeyringBackend, username: str) -> bool:
         try:
@@ -349,8 +357,19 @@ class SecretStore:
             raise
         return True
 
+    def _forget(self, backend: KeyringBackend, username: str) -> None:
+        """Best-effort clean-up of a part; a leftover part is harmless, just untidy."""
+        try:
+            self._delete_one(backend, username)
+        except SecretStoreError as exc:
+            log.warning("keyring: could not delete part %s: %s", username, exc)
+
     def _call(
-        self, method: Callable[..., object], username: str, *args: str, secret: str = ""
+        self,
+        method: Callable[..., object],
+        username: str,
+        *args: str,
+        secret: tuple[str, ...] = (),
     ) -> str | None:
         """Call a backend method; turn whatever it raises into errors that carry no secret."""
         try:
@@ -377,18 +396,19 @@ class SecretStore:
         return result if isinstance(result, str) else None
 
 
-def _scrub(text: str, secret: str) -> str:
-    """Remove the secret (and its JSON values) from a message that might echo it."""
-    if not secret:
-        return text
-    text = text.replace(secret, "***")
-    try:
-        values = json.loads(secret).values()
-    except (ValueError, AttributeError):
-        return text
-    for value in values:
-        if isinstance(value, str) and len(value) >= 4:
-            text = text.replace(value, "***")
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """Remove the secret (whole, its JSON values, its parts) from a message that might echo it."""
+    for secret in secrets:
+        if not secret:
+            continue
+        text = text.replace(secret, "***")
+        try:
+            values = json.loads(secret).values()
+        except (ValueError, AttributeError):
+            continue
+        for value in values:
+            if isinstance(value, str) and len(value) >= 4:
+                text = text.replace(value, "***")
     return text
 
 
@@ -418,13 +438,15 @@ def _decode(payload: str, ref: str) -> dict[str, str]:
     return value
 
 
-def _parts_count(head: str) -> int:
+def _part_names(ref: str, head: str) -> list[str]:
+    """The parts a head entry points at (none for a secret stored whole)."""
     if not head.startswith('{"' + _PARTS_KEY):
-        return 0
+        return []
     try:
         value = json.loads(head)
     except ValueError:
-        return 0
-    if isinstance(value, dict) and isinstance(value.get(_PARTS_KEY), int):
-        return max(0, int(value[_PARTS_KEY]))
-    return 0
+        return []
+    count, generation = value.get(_PARTS_KEY), value.get("gen")
+    if not isinstance(count, int) or not isinstance(generation, str):
+        return []
+    return [f"{ref}#{generation}-{i}" for i in range(max(0, count))]

@@ -76,31 +76,75 @@ def test_set_get_delete_round_trip(any_backend: KeyringBackend) -> None:
     assert store.delete(ref) is False
 
 
+def parts_of(backend: KeyringBackend, service: str, ref: str) -> list[str]:
+    head = backend.get_password(service, ref)
+    if head is None or not head.startswith('{"kindly_parts'):
+        return []
+    value = json.loads(head)
+    return [f"{ref}#{value['gen']}-{i}" for i in range(value["kindly_parts"])]
+
+
+BIG = {"access_jwt": "a" * 1500, "refresh_jwt": "r" * 900, "did": "did:plc:xyz"}
+
+
 def test_long_secret_is_split_and_cleaned_up(any_backend: KeyringBackend) -> None:
     store = store_on(any_backend)
     ref = new_reference(Network.BLUESKY)
-    big = {"access_jwt": "a" * 1500, "refresh_jwt": "r" * 900, "did": "did:plc:xyz"}
-    store.set(ref, big)
-    assert store.get(ref) == big
+    store.set(ref, BIG)
+    assert store.get(ref) == BIG
     head = any_backend.get_password(store.service, ref)
     assert head is not None and len(head) <= MAX_ENTRY_CHARS and "aaaa" not in head
-    assert any_backend.get_password(store.service, f"{ref}#2") is not None
+    first = parts_of(any_backend, store.service, ref)
+    assert len(first) == 3
+    assert all(
+        len(any_backend.get_password(store.service, n) or "") <= MAX_ENTRY_CHARS for n in first
+    )
+
+    store.set(ref, BIG)  # replaced under new names, the old parts deleted
+    second = parts_of(any_backend, store.service, ref)
+    assert len(second) == 3 and not set(first) & set(second)
+    assert all(any_backend.get_password(store.service, n) is None for n in first)
 
     store.set(ref, {"access_jwt": "short", "refresh_jwt": "r", "did": "d"})  # parts go away
     assert store.get(ref) == {"access_jwt": "short", "refresh_jwt": "r", "did": "d"}
-    assert any_backend.get_password(store.service, f"{ref}#0") is None
+    assert all(any_backend.get_password(store.service, n) is None for n in second)
 
-    store.set(ref, big)
+    store.set(ref, BIG)
+    third = parts_of(any_backend, store.service, ref)
     assert store.delete(ref) is True
-    for name in (ref, f"{ref}#0", f"{ref}#1", f"{ref}#2"):
+    for name in [ref, *third]:
         assert any_backend.get_password(store.service, name) is None
+
+
+def test_a_failed_long_write_keeps_the_old_secret_and_no_stray_parts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backend = MemoryKeyring()
+    store = store_on(backend)
+    ref = new_reference(Network.BLUESKY)
+    store.set(ref, BIG)
+    before = dict(backend._items)
+    real_set = backend.set_password
+    calls = []
+
+    def fails_on_third_part(service: str, username: str, password: str) -> None:
+        calls.append(username)
+        if len(calls) == 3:
+            raise OSError("D-Bus connection lost")
+        real_set(service, username, password)
+
+    monkeypatch.setattr(backend, "set_password", fails_on_third_part)
+    with pytest.raises(SecretStoreError):
+        store.set(ref, {**BIG, "access_jwt": "b" * 1500})
+    assert backend._items == before
+    assert store.get(ref) == BIG
 
 
 def test_missing_part_is_reported_as_damaged(any_backend: KeyringBackend) -> None:
     store = store_on(any_backend)
     ref = new_reference(Network.BLUESKY)
     store.set(ref, {"access_jwt": "a" * 2500})
-    any_backend.delete_password(store.service, f"{ref}#1")
+    any_backend.delete_password(store.service, parts_of(any_backend, store.service, ref)[1])
     with pytest.raises(SecretDamaged):
         store.get(ref)
     store.delete(ref)
