@@ -186,11 +186,21 @@ class Ingestor:
             groups[(person_id, key)].append(mention)
 
         cases = self._existing_cases(account_id, {key for _, key in groups})
+        latest = self._latest_mention_stamps([case.id for case in cases.values()])
         now = datetime.now(UTC)
         mention_rows: list[dict[str, object]] = []
         for (person_id, key), items in groups.items():
+            case = cases.get((person_id, key))
             case_id = self._file_into_case(
-                account_id, network, person_id, key, items, cases.get((person_id, key)), now, result
+                account_id,
+                network,
+                person_id,
+                key,
+                items,
+                case,
+                latest.get(case.id, "") if case else "",
+                now,
+                result,
             )
             for m in items:
                 mention_rows.append(self._mention_row(account_id, network, m, person_id, case_id))
@@ -213,6 +223,21 @@ class Ingestor:
                 found[(case.person_id, case.conversation_key)] = case
         return found
 
+    def _latest_mention_stamps(self, case_ids: list[int]) -> dict[int, str]:
+        """When each case's newest stored mention was written (as stored text, comparable)."""
+        latest: dict[int, str] = {}
+        for chunk in _chunks(case_ids):
+            query = (
+                Mention.select(Mention.case, pw.fn.MAX(Mention.created_at))
+                .where(Mention.case.in_(list(chunk)))
+                .group_by(Mention.case)
+                .tuples()
+            )
+            latest.update(
+                (case_id, str(Mention.created_at.db_value(stamp))) for case_id, stamp in query
+            )
+        return latest
+
     def _file_into_case(
         self,
         account_id: int,
@@ -221,6 +246,7 @@ class Ingestor:
         key: str,
         items: list[RemoteMention],
         case: Case | None,
+        latest_stored: str,
         now: datetime,
         result: IngestResult,
     ) -> int:
@@ -253,14 +279,16 @@ class Ingestor:
             return int(case_id)
 
         status = CaseStatus(case.status)
+        newest_stamp = str(Case.last_activity_at.db_value(newest.created_at))
         updates: dict[pw.Field, object] = {
             Case.mention_count: Case.mention_count + len(items),
-            Case.last_snippet: last_text,
             Case.updated_at: now,
-            Case.last_activity_at: pw.fn.MAX(
-                Case.last_activity_at, Case.last_activity_at.db_value(newest.created_at)
-            ),
+            Case.last_activity_at: pw.fn.MAX(Case.last_activity_at, newest_stamp),
         }
+        if newest_stamp >= latest_stored:
+            # A mention that arrives late but was written before the case's newest one does not
+            # replace the line the list shows (their latest words).
+            updates[Case.last_snippet] = last_text
         if status in REOPENING_STATUSES:
             updates[Case.status] = CaseStatus.OPEN.value
             updates[Case.bucket] = CaseStatus.OPEN.bucket.value
