@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -55,8 +54,8 @@ class Hold:
 
 
 class Controls(FakeServer):
-    """Mixed in before a network fake: per-route delays, holds, a quick stop, and a restart on
-    the same port (so an account's stored address works again when "the network is back")."""
+    """Mixed in before a network fake: per-route delays, holds, and a restart on the same port
+    (so an account's stored address works again when "the network is back")."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,36 +101,19 @@ class Controls(FakeServer):
         else:  # back on the same port, with the same handler
             self._httpd = ThreadingHTTPServer(self._address[:2], self._handler)
             self._httpd.daemon_threads = True
-            self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
             self._thread.start()
         assert self._httpd is not None
-        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
         self._address = self._httpd.server_address
         self._handler = self._httpd.RequestHandlerClass
         return self
 
     def stop(self) -> None:
-        """Stop now: wake ``serve_forever`` with empty connections instead of waiting 0.5 s."""
-        for held in self.holds:
+        for held in self.holds:  # never leave a handler thread waiting
             held.release.set()
-        httpd = self._httpd
-        if httpd is None:
-            return
-        address = httpd.server_address[:2]
-        done = threading.Event()
-
-        def wake() -> None:
-            while not done.wait(0.01):
-                with contextlib.suppress(OSError):
-                    socket.create_connection(address, timeout=0.2).close()
-
-        waker = threading.Thread(target=wake, daemon=True)
-        waker.start()
-        try:
-            FakeServer.stop(self)
-        finally:
-            done.set()
-            waker.join()
+        super().stop()
 
 
 class Mastodon(Controls, FakeMastodon):
