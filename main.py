@@ -4,6 +4,7 @@
 python main.py                  the desktop app on your data
 python main.py --demo           the desktop app on the demo organisation (its own database)
 python main.py --data-dir DIR   use DIR instead of the per-user data directory
+python main.py --self-test      check this installation (offscreen) and exit
 """
 
 from __future__ import annotations
@@ -33,6 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", type=Path, help="save a picture of the window and quit")
     parser.add_argument("--no-welcome", action="store_true", help="skip the first-run welcome")
     parser.add_argument("--verbose", action="store_true", help="log debugging detail")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation offscreen (keyring, database, window) and exit: "
+        "0 passed, 1 failed, 3 no usable keyring",
+    )
+    parser.add_argument(
+        "--allow-no-keyring",
+        action="store_true",
+        help="with --self-test: a computer without a keyring passes (for CI)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     from app.core import cli_accounts, cli_sync
 
@@ -54,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     log_file = setup_logging(
         folder, logging.DEBUG if args.verbose else logging.INFO, to_stderr=args.verbose
     )
+    if args.self_test:
+        from app.ui.self_test import run_self_test
+
+        return run_self_test(log_file, allow_no_keyring=args.allow_no_keyring)
     if args.command is None:
         from app.ui.app import LaunchOptions, run_gui
 
