@@ -107,6 +107,7 @@ class BlueskyClient:
     """
 
     network = Network.BLUESKY
+    sign_in_interval = SIGN_IN_INTERVAL  # seconds between two createSession calls, at least
 
     def __init__(
         self,
@@ -172,7 +173,7 @@ class BlueskyClient:
                 "no session and no app password",
             )
         now = time.monotonic()
-        if self._last_sign_in is not None and now - self._last_sign_in < SIGN_IN_INTERVAL:
+        if self._last_sign_in is not None and now - self._last_sign_in < self.sign_in_interval:
             raise AuthError(
                 "Bluesky keeps refusing Kindly's session for this account. Reconnect it in "
                 "Settings.",
