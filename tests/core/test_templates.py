@@ -1,0 +1,296 @@
+"""Templates: safe rendering, leftover placeholders and fill-ins, and the starter library."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from app.core.resources import resource_path
+from app.core.settings import EMAIL, ORG_NAME, PHONE, SIGNATURE, Settings
+from app.core.templates import (
+    VARIABLES,
+    TemplateLibrary,
+    person_values,
+    placeholders,
+    render,
+    unfinished_fill_ins,
+)
+from app.storage.models import Template
+
+ALL_VALUES = {
+    "first_name": "Rosa",
+    "name": "Rosa García",
+    "handle": "@rosa@social.example",
+    "org": "Riverbank Alliance",
+    "signature": "— Sam, Riverbank Alliance",
+    "phone": "+44 20 7946 0321",
+    "email": "hello@riverbank.example",
+}
+
+
+def starter() -> list[dict[str, str]]:
+    data = json.loads(resource_path("templates", "starter.json").read_text("utf-8"))
+    templates: list[dict[str, str]] = data["templates"]
+    return templates
+
+
+# -- render ---------------------------------------------------------------------------------------
+
+
+def test_the_test_values_cover_every_variable() -> None:
+    assert set(ALL_VALUES) == set(VARIABLES)
+
+
+@pytest.mark.parametrize("name", sorted(VARIABLES))
+def test_every_variable_is_filled(name: str) -> None:
+    rendered = render(f"<{{{name}}}>", ALL_VALUES)
+
+    assert rendered.text == f"<{ALL_VALUES[name]}>"
+    assert rendered.complete
+    assert rendered.unfilled == rendered.unknown == ()
+
+
+def test_spaces_inside_the_braces_are_forgiven() -> None:
+    assert render("Hi { first_name }!", ALL_VALUES).text == "Hi Rosa!"
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_an_unfilled_variable_is_reported_and_left_visible(value: str | None) -> None:
+    values = dict(ALL_VALUES)
+    if value is None:
+        del values["phone"]
+    else:
+        values["phone"] = value
+
+    rendered = render("Call {phone} or {phone}, or email {email}.", values)
+
+    assert rendered.text == "Call {phone} or {phone}, or email hello@riverbank.example."
+    assert rendered.unfilled == ("phone",)
+    assert rendered.unknown == ()
+    assert not rendered.complete
+
+
+def test_an_unknown_variable_is_reported_and_left_visible() -> None:
+    rendered = render("Hi {frist_name} and {nmae}, from {org}. {frist_name}", ALL_VALUES)
+
+    assert rendered.text == "Hi {frist_name} and {nmae}, from Riverbank Alliance. {frist_name}"
+    assert rendered.unknown == ("frist_name", "nmae")
+    assert rendered.unfilled == ()
+    assert not rendered.complete
+
+
+def test_empty_braces_are_unknown_not_a_crash() -> None:
+    rendered = render("Hi {} there { }", ALL_VALUES)
+
+    assert rendered.text == "Hi {} there { }"
+    assert rendered.unknown == ("",)
+
+
+def test_double_braces_are_literal_braces() -> None:
+    rendered = render("{{first_name}} is written {{ like }} this; {{{first_name}}}", ALL_VALUES)
+
+    assert rendered.text == "{first_name} is written { like } this; {Rosa}"
+    assert rendered.complete
+
+
+def test_values_are_not_expanded_again() -> None:
+    values = dict(ALL_VALUES, name="{org} {{x}}")
+
+    rendered = render("Hi {name}", values)
+
+    assert rendered.text == "Hi {org} {{x}}"
+    assert rendered.complete
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{",
+        "}",
+        "{first_name",
+        "first_name}",
+        "{{{",
+        "}}}",
+        "}{",
+        "{a{b}c}",
+        "{\n}",
+        "{first_name\n}",
+        "{" + "x" * 41 + "}",
+        "{" * 1000,
+        "}" * 1001,
+        "{{first_name}",
+        "{first_name}}",
+        "{%s}",
+        "{0}",
+        "{first_name!r}",
+        "{first_name:>10}",
+        "{__class__}",
+        "\\{first_name\\}",
+    ],
+)
+def test_malformed_braces_never_crash(body: str) -> None:
+    rendered = render(body, ALL_VALUES)
+
+    assert isinstance(rendered.text, str)
+    placeholders(body)
+
+
+def test_random_brace_soup_never_crashes() -> None:
+    rng = random.Random(5)
+    alphabet = "{}{}{} _\nafirst_nameorg!:%"
+    for _ in range(2000):
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        rendered = render(body, ALL_VALUES)
+        assert isinstance(rendered.text, str)
+        assert all(name not in VARIABLES for name in rendered.unknown)
+        assert all(name in VARIABLES for name in rendered.unfilled)
+        placeholders(rendered.text)
+
+
+def test_lone_braces_stay_as_written() -> None:
+    assert render("a { b", ALL_VALUES).text == "a { b"
+    assert render("a } b", ALL_VALUES).text == "a } b"
+    assert render(":-} {first_name", ALL_VALUES).text == ":-} {first_name"
+
+
+# -- placeholders and fill-ins --------------------------------------------------------------------
+
+
+def test_placeholders_lists_every_variable_left_in_a_draft() -> None:
+    assert placeholders("Hi {first_name}, call {phone} or { email }") == [
+        "first_name",
+        "phone",
+        "email",
+    ]
+    assert placeholders("Hi Rosa, nothing left") == []
+    assert placeholders("Escaped {{first_name}} is not one") == []
+    assert placeholders("Typos count too: {frist_name}") == ["frist_name"]
+    assert placeholders("{}") == [""]
+
+
+def test_a_rendered_template_has_placeholders_exactly_where_it_is_incomplete() -> None:
+    values = dict(ALL_VALUES, phone="")
+    rendered = render("Hi {first_name}, call {phone}; {oops}", values)
+
+    assert set(placeholders(rendered.text)) == set(rendered.unfilled) | set(rendered.unknown)
+
+
+def test_unfinished_fill_ins_are_the_templates_brackets_still_in_the_draft() -> None:
+    body = "Hi {first_name}, the answer: [one-sentence answer]. More: [link]. [when]"
+
+    assert sorted(unfinished_fill_ins(body, body)) == [
+        "[link]",
+        "[one-sentence answer]",
+        "[when]",
+    ]
+    draft = "Hi Rosa, the answer: yes. More: [link]. Tomorrow"
+    assert unfinished_fill_ins(body, draft) == ["[link]"]
+    finished = "Hi Rosa, the answer: yes. More: https://example.org. Tomorrow [sic]"
+    assert unfinished_fill_ins(body, finished) == []  # brackets of their own are fine
+
+
+def test_fill_ins_are_at_most_a_line_of_reasonable_length() -> None:
+    body = "[" + "x" * 81 + "] [a\nb] [] [ok]"
+
+    assert unfinished_fill_ins(body, body) == ["[ok]"]
+
+
+@pytest.mark.parametrize(
+    ("display_name", "handle", "expected"),
+    [
+        ("Rosa García", "@rosa@social.example", ("Rosa", "Rosa García", "@rosa@social.example")),
+        ("  Dev Patel ", "devp.bsky.social", ("Dev", "Dev Patel", "@devp.bsky.social")),
+        ("🌊🌊🌊", "", ("", "🌊🌊🌊", "")),
+    ],
+)
+def test_person_values(display_name: str, handle: str, expected: tuple[str, str, str]) -> None:
+    values = person_values(display_name, handle)
+
+    assert (values["first_name"], values["name"], values["handle"]) == expected
+
+
+# -- the library ----------------------------------------------------------------------------------
+
+
+def test_the_starter_file_is_sound() -> None:
+    templates = starter()
+    names = [t["name"] for t in templates]
+    assert len(names) == len(set(names)) >= 5
+    for t in templates:
+        assert t["title"] and t["body"] and t.get("category")
+
+
+def test_seeding_adds_the_starters_once(db_path: Path) -> None:
+    library = TemplateLibrary()
+
+    assert library.seed() == len(starter())
+    assert library.seed() == 0
+    assert Template.select().count() == len(starter())
+    assert all(t.builtin for t in library.all())
+
+
+def test_seeding_never_overwrites_an_edited_template(db_path: Path) -> None:
+    library = TemplateLibrary()
+    library.seed()
+    name = starter()[0]["name"]
+    library.save(name, "Our thanks", "Cheers {first_name}! {signature}", "Ours")
+
+    assert library.seed() == 0
+
+    edited = library.get(name)
+    assert edited is not None
+    assert (edited.title, edited.body, edited.category) == (
+        "Our thanks",
+        "Cheers {first_name}! {signature}",
+        "Ours",
+    )
+
+
+def test_the_library_saves_lists_and_deletes(db_path: Path) -> None:
+    library = TemplateLibrary()
+    library.save("b-note", "B", "Body B", "Zeta")
+    library.save("a-note", "A", "Body A", "Alpha")
+
+    assert [t.name for t in library.all()] == ["a-note", "b-note"]  # by category, then title
+    assert library.get("a-note") is not None
+    assert library.get("a-note").builtin is False  # type: ignore[union-attr]
+
+    library.delete("a-note")
+
+    assert library.get("a-note") is None
+    assert [t.name for t in library.all()] == ["b-note"]
+
+
+@pytest.mark.parametrize("name", [t["name"] for t in starter()])
+def test_every_starter_template_renders_completely(db_path: Path, name: str) -> None:
+    settings = Settings()
+    settings.set(ORG_NAME, "Riverbank Alliance")
+    settings.set(SIGNATURE, "— Sam")
+    settings.set(PHONE, "+44 20 7946 0321")
+    settings.set(EMAIL, "hello@riverbank.example")
+    TemplateLibrary().seed()
+    template = TemplateLibrary().get(name)
+    assert template is not None
+    values = {**person_values("Rosa García", "@rosa"), **settings.organisation()}
+
+    rendered = render(template.body, values)
+
+    assert rendered.unknown == (), f"{name} uses variables that do not exist"
+    assert rendered.complete
+    assert placeholders(rendered.text) == []
+    assert "Rosa" in rendered.text
+
+
+def test_a_starter_template_without_settings_reports_what_is_missing(db_path: Path) -> None:
+    TemplateLibrary().seed()
+    template = TemplateLibrary().get("take-it-offline")
+    assert template is not None
+    values = {**person_values("Rosa García", "@rosa"), **Settings().organisation()}
+
+    rendered = render(template.body, values)
+
+    assert set(rendered.unfilled) == {"email", "phone", "signature"}
+    assert rendered.unknown == ()
