@@ -35,6 +35,7 @@ _DISGUISE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
+_NAME_JOINERS = re.compile("['’-]")
 
 
 class _TextExtractor(HTMLParser):
@@ -93,8 +94,10 @@ def snippet(text: str, length: int = 140) -> str:
 def first_name(display_name: str, handle: str = "") -> str:
     """A friendly first name, or "" when the display name does not look like a name."""
     cleaned = re.sub(r"[^\w\s'’-]", " ", display_name, flags=re.UNICODE).split()
-    for word in cleaned:
-        shouting = word.isupper() and len(word) > 3
-        if word.isalpha() and not shouting:
+    for raw in cleaned:
+        word = raw.strip("'’-")
+        letters = _NAME_JOINERS.sub("", word)  # Mary-Jane, D'Arcy, O’Neill are names too
+        shouting = word.isupper() and len(letters) > 3
+        if letters.isalpha() and not shouting:
             return word[:1].upper() + word[1:]
     return ""
