@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
+from app.core.accounts import AccountService
 from app.core.cases import CaseService
 from app.core.inbox import Inbox
 from app.core.outbox import Outbox
+from app.core.secrets import MemoryKeyring, SecretStore
+from app.core.sending import Sender
 from app.core.settings import Settings
+from app.core.sync import SyncEngine
 from app.core.templates import TemplateLibrary
-from app.storage.models import Account
+from app.storage.models import Account, database
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -23,6 +32,46 @@ class AppContext:
     outbox: Outbox = field(default_factory=Outbox)
     settings: Settings = field(default_factory=Settings)
     templates: TemplateLibrary = field(default_factory=TemplateLibrary)
+    # None: the OS keyring (looked up on first use); the demo keeps secrets in memory only
+    secrets: SecretStore | None = None
 
     def has_accounts(self) -> bool:
         return bool(Account.select().exists())
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        store = self.secrets
+        if store is None:
+            store = SecretStore(MemoryKeyring()) if self.demo else SecretStore()
+        return AccountService(store)
+
+    @cached_property
+    def sync(self) -> SyncEngine:
+        return SyncEngine(self.accounts)
+
+    @cached_property
+    def sender(self) -> Sender:
+        return Sender(self.accounts)
+
+    def close(self) -> None:
+        """Close what the services opened (the HTTP client); the database is not ours."""
+        if "accounts" in self.__dict__:
+            self.accounts.close()
+
+
+def own_connection(fn: Callable[[], T]) -> Callable[[], T]:
+    """Wrap ``fn`` for a pool thread: it gets its own database connection, closed afterwards.
+
+    On a thread that already has a connection open (the UI thread, when a test runs tasks
+    synchronously) ``fn`` simply uses it and it stays open.
+    """
+
+    def run() -> T:
+        if not database.is_closed():
+            return fn()
+        try:
+            return fn()
+        finally:
+            database.close()
+
+    return run

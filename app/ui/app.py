@@ -78,6 +78,10 @@ class Launcher:
         self.on_window: Callable[[MainWindow], None] | None = None
 
     def open(self, demo: bool) -> MainWindow:
+        if self.window is not None:  # first: its background sync must stop before the switch
+            self.window.close()
+            self.window.deleteLater()
+            self.window = None
         close_database()
         if demo:
             path = open_demo_database(self.options.data_dir)
@@ -86,14 +90,13 @@ class Launcher:
             open_database(path)
         context = AppContext(self.options.data_dir, path, demo=demo)
         context.templates.seed()
-        if self.window is not None:
-            self.window.close()
-            self.window.deleteLater()
         self.window = MainWindow(context)
         self.window.demo_requested.connect(lambda: self.open(demo=True))
         if self.on_window:
             self.on_window(self.window)
         self.window.show()
+        if not (self.options.exit_after_paint or self.options.screenshot):
+            self.window.start_background_sync()
         return self.window
 
     def offer_welcome(self) -> None:
@@ -104,8 +107,9 @@ class Launcher:
         if settings.get(options.DEMO_OFFERED):
             return
         settings.set(options.DEMO_OFFERED, True)
-        dialog = WelcomeDialog(self.options.data_dir, can_add_accounts=False, parent=window)
+        dialog = WelcomeDialog(self.options.data_dir, can_add_accounts=True, parent=window)
         dialog.demo_chosen.connect(lambda: self.open(demo=True))
+        dialog.accounts_chosen.connect(window.open_accounts)
         dialog.open()
 
 
@@ -133,5 +137,7 @@ def run_gui(launch: LaunchOptions) -> int:
     elif not launch.no_welcome:
         QTimer.singleShot(0, launcher.offer_welcome)
     code = app.exec()
+    if launcher.window is not None:
+        launcher.window.shutdown()
     close_database()
     return int(code)

@@ -22,19 +22,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import settings as options
 from app.core.cases import CaseError
 from app.core.context import AppContext
 from app.core.inbox import CaseDetail, CaseOrder, CaseQuery, InboxView
 from app.core.outbox import ReplyRefused
 from app.core.templates import person_values
 from app.core.vocab import CaseStatus, Network, Stance
+from app.ui.accounts_dialog import AccountsDialog
 from app.ui.case_delegate import CaseDelegate
 from app.ui.case_list_model import CaseIdRole, CaseListModel
 from app.ui.case_pane import CasePane
 from app.ui.dialogs import Asker, DialogAsker, ShortcutSheet
+from app.ui.notifier import Notifier
 from app.ui.person_panel import PersonPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.sidebar import Sidebar
+from app.ui.sync_controller import SyncController, SyncRun, SyncStatus
+from app.ui.tasks import Runner, TaskRunner
 from app.ui.window_state import WindowState, default_settings
 
 log = logging.getLogger(__name__)
@@ -54,11 +59,20 @@ class MainWindow(QMainWindow):
     first_painted = Signal()
 
     def __init__(
-        self, context: AppContext, asker: Asker | None = None, qsettings: QSettings | None = None
+        self,
+        context: AppContext,
+        asker: Asker | None = None,
+        qsettings: QSettings | None = None,
+        runner: Runner | None = None,
     ) -> None:
         super().__init__()
         self.context = context
         self.asker: Asker = asker or DialogAsker(self)
+        self.runner: Runner = runner or TaskRunner(self)
+        self.sync = SyncController(context, self.runner, self)
+        self.notifier = Notifier(self)
+        self.accounts_dialog: AccountsDialog | None = None
+        self._reloading = False
         self.window_state = WindowState(qsettings or default_settings())
         self.view = InboxView.NEEDS_REPLY
         self.network: Network | None = None
@@ -117,7 +131,13 @@ class MainWindow(QMainWindow):
         self.person_panel.note_added.connect(self._person_note)
         self.person_panel.case_activated.connect(self.open_case)
         self.status_label = QLabel()
+        self.sync_status = SyncStatus(self.sync)
+        self.sync_status.accounts_requested.connect(self.open_accounts)
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.status_label)
+        self.sync.finished.connect(self._synced)
+        self.sync.new_mentions.connect(self._new_mentions)
+        self.notifier.activated.connect(self._bring_to_front)
 
         self.window_state.restore(self, {"main": self.splitter, "case": self.case_pane.splitter})
         self.composer.set_templates(context.templates.all())
@@ -148,7 +168,10 @@ class MainWindow(QMainWindow):
         self.act_note = self._action("Note", "N", self.add_case_note, "Add a note to the case")
         self.act_search = self._action("Search", "/", self.focus_search)
         self.act_help = self._action("Shortcuts", "?", self.show_shortcuts, "Keyboard shortcuts")
-        self.act_refresh = self._action("Refresh", "F5", self.refresh)
+        self.act_refresh = self._action(
+            "Sync now", "F5", self.sync_now, "Fetch new mentions and send queued replies"
+        )
+        self.act_accounts = self._action("Accounts…", "", self.open_accounts, "Connect networks")
         self.act_settings = self._action("Organisation details…", "", self.edit_settings)
         self.act_escape = self._action("Back to the list", "Esc", self.focus_list)
         toolbar = QToolBar("Case")
@@ -171,6 +194,8 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.act_accounts)
+        file_menu.addAction(self.act_refresh)
         file_menu.addAction(self.act_settings)
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -244,17 +269,28 @@ class MainWindow(QMainWindow):
         self.sidebar.set_counts(self.context.inbox.view_counts())
         for network in Network:
             self.sidebar.set_counts(self.context.inbox.view_counts(network), network)
+        self.notifier.set_unread(self.context.inbox.view_counts()[InboxView.NEEDS_REPLY])
         queued = self.context.outbox.queued_count()
         demo = "Demo data · " if self.context.demo else ""
         self.status_label.setText(f"{demo}{queued} repl{'y' if queued == 1 else 'ies'} queued")
 
     def refresh(self) -> None:
+        """Reload list and counts; the open case (and a reply being written) stays open."""
         current = self.current.id if self.current else None
-        self.model.reload()
+        self._reloading = True  # the reset would otherwise close the case and clear the draft
+        try:
+            self.model.reload()
+        finally:
+            self._reloading = False
         self.refresh_counts()
         self._update_empty()
-        if current is not None and self.model.row_of(current) >= 0:
-            self.select_row(self.model.row_of(current))
+        row = self.model.row_of(current) if current is not None else -1
+        if row >= 0:
+            self.select_row(row)
+        elif current is not None:
+            self.show_case(self.context.inbox.case(current))
+        elif self.model.rowCount():
+            self.select_row(0)
 
     def select_row(self, row: int) -> None:
         while row >= self.model.rowCount() and self.model.canFetchMore(QModelIndex()):
@@ -271,6 +307,8 @@ class MainWindow(QMainWindow):
         self.select_row(max(0, row + step) if row >= 0 else 0)
 
     def _case_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._reloading:
+            return
         case_id = current.data(CaseIdRole) if current.isValid() else None
         self.show_case(self.context.inbox.case(case_id) if case_id is not None else None)
 
@@ -372,6 +410,7 @@ class MainWindow(QMainWindow):
             return
         self.composer.reset()
         self._after_change("Reply queued.")
+        self.sync.send_now()
 
     def _stance_changed(self, person_id: int, stance: str) -> None:
         self.context.cases.set_stance(person_id, Stance(stance))
@@ -410,6 +449,49 @@ class MainWindow(QMainWindow):
         )
         dialog.open()
 
+    # -- accounts and sync ---------------------------------------------------------------------
+
+    def open_accounts(self) -> None:
+        if self.accounts_dialog is None:
+            self.accounts_dialog = AccountsDialog(
+                self.context.accounts, self.runner, self.asker, self.context.sync.usage, self
+            )
+            self.accounts_dialog.accounts_changed.connect(self.refresh)
+            self.accounts_dialog.account_added.connect(lambda _id: self.sync_now())
+        self.accounts_dialog.open()
+        self.accounts_dialog.raise_()
+
+    def sync_now(self) -> None:
+        self.refresh()
+        self.sync.sync_now()
+
+    def start_background_sync(self) -> None:
+        """Sync every SYNC_MINUTES while the window is open, starting now."""
+        self.sync.schedule(self.context.settings.get(options.SYNC_MINUTES))
+        QTimer.singleShot(1000, self.sync, self.sync.sync_now)
+
+    def _synced(self, run: SyncRun) -> None:
+        self.refresh()
+        dialog = self.accounts_dialog
+        if dialog is not None and dialog.isVisible() and not dialog.busy:
+            dialog.reload()  # last sync times and errors
+
+    def _new_mentions(self, count: int) -> None:
+        if not self.isActiveWindow():
+            self.notifier.notify_new(count)
+
+    def _bring_to_front(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def shutdown(self) -> None:
+        """Stop syncing and wait for background work, before the database is closed."""
+        self.sync.shutdown()
+        self.runner.wait()
+        self.notifier.close()
+        self.context.close()
+
     # -- window events -------------------------------------------------------------------------
 
     def paintEvent(self, event: object) -> None:
@@ -420,4 +502,5 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.window_state.save(self, {"main": self.splitter, "case": self.case_pane.splitter})
+        self.shutdown()
         super().closeEvent(event)
