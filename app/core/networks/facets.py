@@ -49,11 +49,11 @@ def mention_spans(text: str) -> list[Span]:
 
 
 def link_spans(text: str) -> list[Span]:
-    """Every http(s) link, without trailing punctuation or an unbalanced closing bracket."""
+    """Every http(s) link, without trailing punctuation or unbalanced closing brackets."""
     spans = []
     for match in _LINK.finditer(text):
         url = match.group(1).rstrip(_TRAILING)
-        if url.endswith(")") and "(" not in url:
+        while url.endswith(")") and url.count(")") > url.count("("):
             url = url[:-1].rstrip(_TRAILING)
         if len(url) > len("https://"):
             spans.append(_span(text, match.start(1), match.start(1) + len(url)))

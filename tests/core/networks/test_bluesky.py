@@ -480,3 +480,69 @@ def test_thread(fake: FakeBluesky, http: httpx.Client) -> None:
     assert [m.text for m in thread.ancestors] == ["Our appeal"]
     assert thread.post is not None and thread.post.text == "first"
     assert [m.text for m in thread.replies] == ["second"]
+
+
+# -- helpers: graphemes, facets, record keys, marks ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("", 0),
+        ("abc", 3),
+        ("e\u0301", 1),  # combining accent
+        ("👩\u200d👩\u200d👧", 1),  # ZWJ family
+        ("🧑🏽\u200d💻", 1),  # skin tone inside a ZWJ sequence
+        ("👍🏽", 1),
+        ("❤️", 1),  # variation selector
+        ("1️⃣", 1),  # keycap
+        ("🇫🇷🇩🇪", 2),  # regional-indicator pairs
+        ("🇫🇷🇩", 2),
+        ("🏴󠁧󠁢󠁳󠁣󠁴󠁿", 1),  # tag sequence (Scotland)
+        ("한국어", 3),
+        ("\u1100\u1161\u11a8", 1),  # conjoining jamo
+        ("\r\n", 1),
+        ("a\u200db", 2),  # ZWJ between letters joins nothing
+        ("ก้า", 2),  # Thai mark + SARA AA
+    ],
+)
+def test_grapheme_count(text: str, count: int) -> None:
+    from app.core.networks.graphemes import grapheme_count, graphemes
+
+    assert grapheme_count(text) == count
+    assert "".join(graphemes(text)) == text
+
+
+def test_facets_without_a_server() -> None:
+    from app.core.networks.facets import build_facets, link_spans, mention_spans
+
+    text = "(@a.b) x@no.pe @bad @trailing.dot. 🎉@after.emoji.com"
+    assert [s.text for s in mention_spans(text)] == ["@a.b", "@trailing.dot"]
+    assert [s.text for s in link_spans("see (https://ex.org/a_(b)), http://x.io/?q=1!")] == [
+        "https://ex.org/a_(b)",
+        "http://x.io/?q=1",
+    ]
+    facets = build_facets("é @a.b", lambda handle: None)
+    assert facets == []
+
+
+def test_record_keys_are_stable_valid_tids() -> None:
+    import re
+
+    keys = {reply_rkey(f"key-{i}") for i in range(1000)}
+    assert len(keys) == 1000
+    assert all(
+        re.fullmatch(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}", k) for k in keys
+    )
+    assert reply_rkey("same") == reply_rkey("same")
+
+
+def test_marks_round_trip_and_a_bad_cursor_means_a_first_sync(
+    fake: FakeBluesky, http: httpx.Client
+) -> None:
+    fake.add_mention(text="again")
+    mark = Mark.decode("2026-08-01T12:00:00.123000+00:00|at://did:plc:x/app.bsky.feed.post/3k")
+    assert mark is not None and Mark.decode(mark.encode()) == mark
+    assert Mark.decode("nonsense") is None
+    batches = collect(make(fake, http).fetch_mentions("nonsense"))
+    assert texts(batches) == ["again"] and batches[-1].cursor
