@@ -36,13 +36,20 @@ _TID = re.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
 _RKEY = re.compile(r"^[a-zA-Z0-9_~.:-]{1,512}$")
 
 
+_B32 = "234567abcdefghijklmnopqrstuvwxyz"
+_HEX_TO_B32 = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+_PAIRS = [a + b for a in _B32 for b in _B32]  # 10 bits of a TID per entry
+
+
 def fake_cid(data: Any) -> str:
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).digest()
-    return "bafyrei" + base64.b32encode(digest).decode().lower().rstrip("=")[:52]
+    """A CID-looking digest (base32 alphabet), cheap enough for 100,000 posts."""
+    raw = data if isinstance(data, str) else json.dumps(data, sort_keys=True, default=str)
+    return "bafyrei" + hashlib.sha256(raw.encode()).hexdigest()[:52].translate(_HEX_TO_B32)
 
 
 def _iso(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """Bluesky's timestamps ("2026-08-01T12:00:00.000Z"); the fake's clock is always UTC."""
+    return when.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def xrpc_error(name: str, message: str, status: int = 400) -> Response:
@@ -179,8 +186,9 @@ class FakeBluesky(FakeServer):
             return post
 
     def _next_rkey(self) -> str:
-        n = (1_754_000_000_000_000 + next(self._rkeys)) << 10
-        return "".join("234567abcdefghijklmnopqrstuvwxyz"[(n >> s) & 31] for s in range(60, -1, -5))
+        """Increasing TIDs (13 chars of base32-sortable), as a PDS hands out."""
+        n = next(self._rkeys)
+        return "3lvc5ti" + _PAIRS[(n >> 20) & 1023] + _PAIRS[(n >> 10) & 1023] + _PAIRS[n & 1023]
 
     def add_notification(self, post: Post, reason: str, subject: str | None = None) -> int:
         with self._state:

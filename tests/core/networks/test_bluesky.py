@@ -131,6 +131,19 @@ def test_an_expired_token_is_refreshed_not_signed_in_again(
     assert (fake.create_session_calls, fake.refresh_calls) == (1, 2)
 
 
+def test_a_session_stored_without_its_did_learns_it(fake: FakeBluesky, http: httpx.Client) -> None:
+    stored: list[dict[str, str]] = []
+    make(fake, http, on_secret_changed=stored.append).verify()
+    tokens = {k: v for k, v in stored[-1].items() if k != "did"}
+    later: list[dict[str, str]] = []
+    client = make(fake, http, secret=tokens, on_secret_changed=later.append)
+    fake.add_mention()
+    mention = only_mention(client)
+    client.post_reply(ReplyRequest("Thanks!", target(mention), "key-d"))
+    assert fake.posted_replies()[0].uri.startswith(f"at://{fake.me.did}/")
+    assert later == [{**tokens, "did": fake.me.did}]
+
+
 def test_a_refused_refresh_token_needs_reconnecting(fake: FakeBluesky, http: httpx.Client) -> None:
     stored: list[dict[str, str]] = []
     make(fake, http, on_secret_changed=stored.append).verify()
