@@ -179,7 +179,6 @@ class BlueskyClient:
                 "Settings.",
                 "session refused right after signing in",
             )
-        self._last_sign_in = now
         response = self._post_session(
             "com.atproto.server.createSession",
             None,
@@ -201,7 +200,9 @@ class BlueskyClient:
                     str(error),
                 )
             raise error
-        return self._store(parse_session(json_body(response, LABEL)))
+        session = parse_session(json_body(response, LABEL))
+        self._last_sign_in = now
+        return self._store(session)
 
     def _refresh(self, stale: BlueskySession) -> BlueskySession:
         """refreshSession; a refused refresh token means signing in again (or reconnecting)."""

@@ -438,7 +438,8 @@ class MastodonClient:
         account = _target_status(request).get("account")
         acct = _text(account.get("acct")) if isinstance(account, dict) else ""
         acct = (acct or request.target.author_handle or "").lstrip("@")
-        if not acct or f"@{acct}".casefold() in request.text.casefold():
+        mentioned = rf"(?<![\w@]){re.escape('@' + acct)}(?![\w@-]|\.\w)"
+        if not acct or re.search(mentioned, request.text, re.IGNORECASE):
             return request.text
         return f"@{acct} {request.text}"
 

@@ -330,9 +330,12 @@ def test_reply_threads_mentions_and_matches_visibility(
     assert "ann" in status["content"]  # the author is mentioned, or would not see it
     [request] = fake.calls("POST", STATUSES)
     assert request.headers["idempotency-key"] == "key-1"
-    assert client.reply_text(ReplyRequest("@ann@example.org hi", target(mention), "k")) == (
-        "@ann@example.org hi"
-    )
+    for text, posted_text in [
+        ("@ann@example.org hi", "@ann@example.org hi"),
+        ("hi (@ANN@example.org).", "hi (@ANN@example.org)."),
+        ("@ann@example.orgy hi", "@ann@example.org @ann@example.orgy hi"),
+    ]:
+        assert client.reply_text(ReplyRequest(text, target(mention), "k")) == posted_text
 
 
 def test_a_retried_reply_posts_once(fake: FakeMastodon, http: httpx.Client) -> None:
