@@ -1,7 +1,7 @@
 """A fake Mastodon instance on 127.0.0.1, answering in the shapes of the Mastodon.py recordings.
 
 Accounts, statuses and notifications are built from the objects recorded in
-``tests/contract/recordings/mastodon`` (deep copies with our values), so every key the real
+``tests/contract/recordings/mastodon`` (copies carrying our values), so every key the real
 server sends is there. State is kept compactly and pages are rendered only when asked for,
 so 100,000 mentions are served quickly.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import html
 import itertools
-import json
 import re
 import threading
 from bisect import bisect_left, bisect_right
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from tests.fakes.cassettes import Interaction, find_interaction, read_cassette
 from tests.fakes.server import FakeServer, Request, Response
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "contract" / "recordings" / "mastodon"
@@ -35,163 +35,14 @@ TOKEN = "masto-test-token"
 STATUS_ID_BASE = 117020577157693549
 
 
-# -- reading the VCR cassettes (the subset of YAML that VCR.py writes) ------------------------
-
-_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f",
-            "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85",
-            "_": "\xa0", "L": "\u2028", "P": "\u2029"}  # fmt: skip
-
-
-def _fold(lines: list[str]) -> str:
-    """YAML line folding: a line break is a space, an empty line is a newline."""
-    out, blank = lines[0], 0
-    for line in lines[1:]:
-        if not line:
-            blank += 1
-            continue
-        out += "\n" * blank if blank else " "
-        out += line
-        blank = 0
-    return out
-
-
-def _scalar(first: str, more: list[str]) -> Any:
-    text, rest = first.strip(), [m.strip() for m in more]
-    if text.startswith("'"):
-        body = _fold([text[1:], *rest])
-        return body[:-1].replace("''", "'")
-    if text.startswith('"'):
-        joined = text[1:]
-        for part in rest:
-            if joined.endswith("\\"):
-                joined = joined[:-1] + part  # escaped line break: no space
-            else:
-                joined += (" " if part else "\n") + part
-        return re.sub(
-            r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)",
-            lambda m: chr(int(m[1][1:], 16)) if len(m[1]) > 1 else _ESCAPES[m[1]],
-            joined[:-1],
-        )
-    value = _fold([text, *rest])
-    if value in ("null", "~", ""):
-        return None
-    if value in ("true", "false"):
-        return value == "true"
-    return int(value) if re.fullmatch(r"-?\d+", value) else value
-
-
-def load_yaml(text: str) -> Any:
-    """Block mappings and sequences with plain, single- and double-quoted scalars."""
-    lines = text.split("\n")
-    pos = 0
-
-    def indent(line: str) -> int:
-        return len(line) - len(line.lstrip(" "))
-
-    def skip_blank() -> None:
-        nonlocal pos
-        while pos < len(lines) and not lines[pos].strip():
-            pos += 1
-
-    def continuation(minimum: int) -> list[str]:
-        nonlocal pos
-        more = []
-        while pos < len(lines) and (not lines[pos].strip() or indent(lines[pos]) >= minimum):
-            if not lines[pos].strip() and (
-                pos + 1 >= len(lines) or indent(lines[pos + 1]) < minimum
-            ):
-                break
-            more.append(lines[pos])
-            pos += 1
-        return more
-
-    def node(level: int) -> Any:
-        skip_blank()
-        return sequence(level) if lines[pos][level:].startswith("-") else mapping(level)
-
-    def sequence(level: int) -> list[Any]:
-        nonlocal pos
-        items: list[Any] = []
-        while True:
-            skip_blank()
-            if pos >= len(lines) or indent(lines[pos]) != level:
-                return items
-            if not lines[pos][level:].startswith("-"):
-                return items
-            rest = lines[pos][level + 2 :]
-            if re.match(r"^[^'\"][^:]*:( |$)", rest):
-                lines[pos] = " " * (level + 2) + rest
-                items.append(mapping(level + 2))
-            else:
-                pos += 1
-                items.append(_scalar(rest, continuation(level + 1)))
-
-    def mapping(level: int) -> dict[str, Any]:
-        nonlocal pos
-        out: dict[str, Any] = {}
-        while True:
-            skip_blank()
-            if pos >= len(lines) or indent(lines[pos]) != level:
-                return out
-            if lines[pos][level:].startswith("- "):
-                return out
-            key, _, rest = lines[pos][level:].partition(":")
-            pos += 1
-            if rest.strip():
-                out[key] = _scalar(rest, continuation(level + 1))
-                continue
-            skip_blank()
-            nested = pos < len(lines) and (
-                indent(lines[pos]) > level
-                or (indent(lines[pos]) == level and lines[pos][level:].startswith("- "))
-            )
-            out[key] = node(indent(lines[pos])) if nested else None
-
-    return node(0)
-
-
-@dataclass(frozen=True)
-class Interaction:
-    """One recorded request and its response."""
-
-    method: str
-    uri: str
-    request_body: str | None
-    status: int
-    headers: dict[str, str]
-    body: str
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@cache
 def load_cassette(name: str) -> tuple[Interaction, ...]:
-    """A cassette from the recordings folder (``name`` without ``.yaml``)."""
-    data = load_yaml((RECORDINGS / f"{name}.yaml").read_text(encoding="utf-8"))
-    result = []
-    for item in data["interactions"]:
-        request, response = item["request"], item["response"]
-        headers = {k.lower(): ", ".join(map(str, v)) for k, v in response["headers"].items()}
-        result.append(
-            Interaction(
-                method=request["method"],
-                uri=request["uri"],
-                request_body=request["body"],
-                status=response["status"]["code"],
-                headers=headers,
-                body=response["body"]["string"],
-            )
-        )
-    return tuple(result)
+    """A Mastodon cassette from the recordings folder (``name`` without ``.yaml``)."""
+    return read_cassette(RECORDINGS / f"{name}.yaml")
 
 
 def recorded(name: str, method: str, path: str) -> Interaction:
     """The first interaction of a cassette whose request matches ``method`` and ``path``."""
-    for interaction in load_cassette(name):
-        if interaction.method == method and path in interaction.uri:
-            return interaction
-    raise KeyError(f"{name}: no {method} {path}")
+    return find_interaction(RECORDINGS / f"{name}.yaml", method, path)
 
 
 @cache
