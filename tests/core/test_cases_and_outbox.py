@@ -71,15 +71,12 @@ def test_leaving_alone_and_escalating_are_decisions_with_reasons(
     assert event.detail == f"New → {status.label}: Troll: policy says no reply"
 
 
-@pytest.mark.parametrize("status", [CaseStatus.LEFT_ALONE, CaseStatus.ESCALATED])
-@pytest.mark.parametrize("reason", ["", "   ", "\n\t"])
-def test_leaving_alone_or_escalating_without_a_reason_is_refused(
-    case_id: int, status: CaseStatus, reason: str
-) -> None:
+def test_leaving_alone_or_escalating_without_a_reason_is_refused(case_id: int) -> None:
     before = len(history(case_id))
-
-    with pytest.raises(CaseError, match="reason"):
-        CaseService().set_status(case_id, status, reason)
+    for status in (CaseStatus.LEFT_ALONE, CaseStatus.ESCALATED):
+        for reason in ("", "   ", "\n\t"):
+            with pytest.raises(CaseError, match="reason"):
+                CaseService().set_status(case_id, status, reason)
 
     case = Case.get_by_id(case_id)
     assert (case.status, case.bucket) == (CaseStatus.NEW.value, Bucket.NEEDS_REPLY.value)
@@ -144,13 +141,13 @@ def test_notes_on_a_person_show_on_their_page(case_id: int) -> None:
     assert Note.select().where(Note.case.is_null(False)).count() == 0
 
 
-@pytest.mark.parametrize("text", ["", "  ", "\n"])
-def test_an_empty_note_is_refused(case_id: int, text: str) -> None:
+def test_an_empty_note_is_refused(case_id: int) -> None:
     service = CaseService()
-    with pytest.raises(CaseError):
-        service.add_case_note(case_id, text)
-    with pytest.raises(CaseError):
-        service.add_person_note(Case.get_by_id(case_id).person_id, text)
+    for text in ("", "  ", "\n"):
+        with pytest.raises(CaseError):
+            service.add_case_note(case_id, text)
+        with pytest.raises(CaseError):
+            service.add_person_note(Case.get_by_id(case_id).person_id, text)
     assert Note.select().count() == 0
 
 
@@ -170,32 +167,27 @@ def test_stance_and_keep(case_id: int) -> None:
 # -- the outbox -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["", "   ", "\n\n"])
-def test_an_empty_reply_is_refused(case_id: int, text: str) -> None:
-    with pytest.raises(ReplyRefused) as refused:
-        Outbox().queue_reply(case_id, text)
+def test_an_empty_reply_is_refused(case_id: int) -> None:
+    for text in ("", "   ", "\n\n"):
+        with pytest.raises(ReplyRefused) as refused:
+            Outbox().queue_reply(case_id, text)
+        assert "empty" in refused.value.user_message
 
-    assert "empty" in refused.value.user_message
     assert OutboundReply.select().count() == 0
     assert Case.get_by_id(case_id).status == CaseStatus.NEW.value
 
 
-@pytest.mark.parametrize(
-    ("text", "named"),
-    [
+def test_a_reply_with_placeholders_left_is_refused_and_names_them(case_id: int) -> None:
+    for text, named in [
         ("Hi {first_name}, thanks!", "{first_name}"),
         ("Hi Rosa, call us on { phone }.", "{phone}"),
         ("Hi Rosa, see {link to the report}", "{link to the report}"),
         ("Hi {first_name}, email {email}", "{first_name}, {email}"),
-    ],
-)
-def test_a_reply_with_placeholders_left_is_refused_and_names_them(
-    case_id: int, text: str, named: str
-) -> None:
-    with pytest.raises(ReplyRefused) as refused:
-        Outbox().queue_reply(case_id, text)
+    ]:
+        with pytest.raises(ReplyRefused) as refused:
+            Outbox().queue_reply(case_id, text)
+        assert named in refused.value.user_message
 
-    assert named in refused.value.user_message
     assert OutboundReply.select().count() == 0
     assert Case.get_by_id(case_id).reply_count == 0
 
@@ -277,12 +269,12 @@ def test_a_reply_on_its_way_or_sent_cannot_be_edited(case_id: int, state: ReplyS
     assert (reply.text, reply.state) == ("First try", state.value)
 
 
-@pytest.mark.parametrize("text", ["", "  ", "Hi {first_name}"])
-def test_an_edit_still_needs_a_finished_text(case_id: int, text: str) -> None:
+def test_an_edit_still_needs_a_finished_text(case_id: int) -> None:
     reply_id = _reply_in(case_id, ReplyState.FAILED)
 
-    with pytest.raises(ReplyRefused):
-        Outbox().edit_failed(reply_id, text)
+    for text in ("", "  ", "Hi {first_name}"):
+        with pytest.raises(ReplyRefused):
+            Outbox().edit_failed(reply_id, text)
 
     reply = OutboundReply.get_by_id(reply_id)
     assert (reply.text, reply.state) == ("First try", ReplyState.FAILED.value)

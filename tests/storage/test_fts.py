@@ -63,7 +63,7 @@ def index_size() -> int:
     return int(database.execute_sql("SELECT count(*) FROM mention_fts").fetchone()[0])
 
 
-# -- the index follows the rows --------------------------------------------------------------------
+# -- the index follows the rows -------------------------------------------------------------------
 
 
 def test_a_new_mention_is_found_by_words_and_prefixes(account: Account) -> None:
@@ -176,7 +176,7 @@ def test_renaming_a_person_updates_all_their_mentions(account: Account) -> None:
     assert found("post") == hers | {his}
 
 
-# -- whatever a person types -----------------------------------------------------------------------
+# -- whatever a person types ----------------------------------------------------------------------
 
 HOSTILE = [
     '"',
@@ -227,52 +227,56 @@ HOSTILE = [
 ]
 
 
-@pytest.mark.parametrize("typed", HOSTILE)
-def test_no_typed_input_breaks_a_search(account: Account, typed: str) -> None:
+FINDS_ITS_WORDS = [
+    '"river',
+    'river"',
+    "river*",
+    "(river",
+    "river)",
+    "NEAR(river bridge)",
+    "river NEAR bridge",
+    "river AND shine",
+    "🌊 river 💚",
+    "#river",
+    "@rosa",
+    "-river",
+    "ما رأيكم",
+    "river " * 200,
+]
+NO_WORDS = ['"', "*", "()", "-", "🌊", "\u202e", "@#'’.-", "\x00"]
+
+
+@pytest.fixture
+def hostile_world(account: Account) -> Mention:
+    """One database for all the inputs below (they only read): a mention to find, and another."""
     rosa = person("1", "Rosa García", "@rosa")
-    mention(account, rosa, "Rain AND shine: NEAR the river bridge (north side) 🌊 ما رأيكم")
-
-    found(typed)  # never raises
-    rows = queries.case_page(queries.CaseQuery(search=typed), None, 50)
-    assert queries.case_count(queries.CaseQuery(search=typed)) == len(rows)
-
-
-@pytest.mark.parametrize(
-    "typed",
-    [
-        '"river',
-        'river"',
-        "river*",
-        "(river",
-        "river)",
-        "NEAR(river bridge)",
-        "river NEAR bridge",
-        "river AND shine",
-        "🌊 river 💚",
-        "#river",
-        "@rosa",
-        "-river",
-        "ما رأيكم",
-        "river " * 200,
-    ],
-)
-def test_hostile_input_still_finds_its_words(account: Account, typed: str) -> None:
-    rosa = person("1", "Rosa García", "@rosa")
-    m = mention(account, rosa, "Rain AND shine: NEAR the river bridge (north side) 🌊 ما رأيكم")
-    other = person("2", "Dev Patel", "@dev")
-    mention(account, other, "Nothing to see here")
-
-    assert found(typed) == {m.id}
-    assert found_cases(typed) == {m.case_id}
+    target = mention(
+        account, rosa, "Rain AND shine: NEAR the river bridge (north side) 🌊 ما رأيكم"
+    )
+    mention(account, person("2", "Dev Patel", "@dev"), "Nothing to see here")
+    return target
 
 
-@pytest.mark.parametrize("typed", ['"', "*", "()", "-", "🌊", "\u202e", "@#'’.-", "\x00"])
-def test_input_without_words_finds_nothing(account: Account, typed: str) -> None:
-    rosa = person("1", "Rosa García", "@rosa")
-    mention(account, rosa, "river 🌊")
+def test_no_typed_input_breaks_a_search(hostile_world: Mention) -> None:
+    for typed in HOSTILE:
+        found(typed)  # never raises
+        rows = queries.case_page(queries.CaseQuery(search=typed), None, 50)
+        assert queries.case_count(queries.CaseQuery(search=typed)) == len(rows), repr(typed)
 
-    assert sqlite.match_expression(typed) is None
-    assert found_cases(typed) == set()
+
+def test_hostile_input_still_finds_its_words(hostile_world: Mention) -> None:
+    wrong = {
+        typed: (found(typed), found_cases(typed))
+        for typed in FINDS_ITS_WORDS
+        if (found(typed), found_cases(typed)) != ({hostile_world.id}, {hostile_world.case_id})
+    }
+    assert wrong == {}
+
+
+def test_input_without_words_finds_nothing(hostile_world: Mention) -> None:
+    for typed in NO_WORDS:
+        assert sqlite.match_expression(typed) is None, repr(typed)
+        assert found_cases(typed) == set(), repr(typed)
 
 
 def test_an_empty_search_is_no_filter(account: Account) -> None:
