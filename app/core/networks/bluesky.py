@@ -377,13 +377,12 @@ class BlueskyClient:
             reached = False
             for item in items:
                 mark = mark_of(item)
-                if (
-                    stop is not None
-                    and mark is not None
-                    and (mark.indexed_at < stop.indexed_at or mark.uri == stop.uri)
-                ):
-                    reached = True
-                    break
+                if stop is not None and mark is not None:
+                    if mark.indexed_at < stop.indexed_at:
+                        reached = True  # older than the mark: stored by an earlier sync
+                        break
+                    if mark.uri == stop.uri:
+                        continue  # the mark itself; others of the same instant still count
                 uri = as_text(item.get("uri"))
                 if uri in seen:
                     continue  # the same notification on two pages

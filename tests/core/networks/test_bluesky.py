@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -236,6 +237,19 @@ def test_later_syncs_stop_at_the_mark(fake: FakeBluesky, http: httpx.Client) -> 
     assert texts(batches) == ["new1", "new2", "new0"]
     assert batches[-1].cursor is not None and batches[-1].cursor != cursor
     assert collect(client.fetch_mentions(batches[-1].cursor)) == []
+
+
+def test_a_notification_of_the_same_instant_as_the_mark_is_not_lost(
+    fake: FakeBluesky, http: httpx.Client
+) -> None:
+    fake.add_mention(text="first")
+    client = make(fake, http)
+    cursor = collect(client.fetch_mentions(None))[-1].cursor
+    fake.clock -= timedelta(seconds=1)  # the next one is indexed at the very same millisecond
+    fake.add_mention(text="same instant")
+    batches = collect(client.fetch_mentions(cursor))
+    assert texts(batches) == ["same instant"]
+    assert batches[-1].cursor != cursor
 
 
 def test_a_crash_mid_walk_repeats_but_never_skips(fake: FakeBluesky, http: httpx.Client) -> None:
