@@ -421,5 +421,8 @@ def open_demo_database(data_folder: Path, hooks: list[IngestHook] | None = None)
     path = demo_database_path(data_folder)
     open_database(path)
     if not Account.select().exists():
-        DemoBuilder(hooks=hooks).build()
+        # All or nothing: a half-built demo (a hook failed, the app was closed) would have
+        # accounts, so it would never be built again.
+        with database.atomic():
+            DemoBuilder(hooks=hooks).build()
     return path

@@ -13,6 +13,7 @@ import pytest
 from app.core import demo
 from app.core.demo import DemoBuilder, demo_database_path, open_demo_database
 from app.core.inbox import CaseQuery, Inbox, InboxView
+from app.core.ingest import IngestResult
 from app.core.vocab import CaseStatus, EventKind, Network, ReplyState
 from app.storage.db import close_database
 from app.storage.models import Account, Case, CaseEvent, Mention, OutboundReply, Person
@@ -167,3 +168,30 @@ def test_opening_the_demo_again_does_not_rebuild_it(demo_folder: Path, demo_db: 
     open_demo_database(demo_folder)
 
     assert Mention.select().count() == before
+
+
+class _FailsOnSecondBatch:
+    def __init__(self) -> None:
+        self.batches = 0
+
+    def after_ingest(self, result: IngestResult) -> None:
+        self.batches += 1
+        if self.batches == 2:
+            raise RuntimeError("triage failed on the second network")
+
+
+def test_a_failed_build_leaves_no_half_demo_and_is_built_next_time(data_dir: Path) -> None:
+    failing = _FailsOnSecondBatch()
+
+    with pytest.raises(RuntimeError, match="second network"):
+        open_demo_database(data_dir, hooks=[failing])
+
+    assert failing.batches == 2
+    assert Account.select().count() == 0 and Mention.select().count() == 0
+    close_database()
+
+    open_demo_database(data_dir)
+
+    assert Account.select().count() == len(Network)
+    assert Mention.select().count() >= 300
+    close_database()
