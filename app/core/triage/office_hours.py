@@ -89,12 +89,49 @@ def end_vacation(hours: OfficeHours, now: datetime) -> OfficeHours:
     return replace(hours, away=away)
 
 
-@lru_cache(maxsize=8192)
-def _day_intervals(hours: OfficeHours, day: date) -> tuple[Interval, ...]:
+class _Calendar:
+    """The open intervals of each local day of one ``OfficeHours``, computed once and kept,
+    plus a running total so that the office time of a long span costs two look-ups."""
+
+    def __init__(self, hours: OfficeHours) -> None:
+        self.hours = hours
+        self.tz = hours.tz
+        self._days: dict[date, tuple[Interval, ...]] = {}
+        self._totals: list[timedelta] = [timedelta()]  # office time of the days before base + i
+
+    def local_day(self, at: datetime) -> date:
+        return _aware(at).astimezone(self.tz).date()
+
+    def day(self, day: date) -> tuple[Interval, ...]:
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = _day_intervals(self.hours, self.tz, day)
+        return found
+
+    def total_before(self, day: date) -> timedelta | None:
+        """Office time from ``LEDGER_BASE`` up to the start of ``day``; None if before it."""
+        index = (day - LEDGER_BASE).days
+        if index < 0:
+            return None
+        totals = self._totals
+        while len(totals) <= index:
+            current = LEDGER_BASE + timedelta(days=len(totals) - 1)
+            totals.append(totals[-1] + sum((b - a for a, b in self.day(current)), timedelta()))
+        return totals[index]
+
+
+LEDGER_BASE = date(2000, 1, 3)
+
+
+@lru_cache(maxsize=32)
+def _calendar(hours: OfficeHours) -> _Calendar:
+    return _Calendar(hours)
+
+
+def _day_intervals(hours: OfficeHours, tz: ZoneInfo, day: date) -> tuple[Interval, ...]:
     """The open intervals of one local day, as UTC instants, with time away removed."""
     if day.weekday() not in hours.days or day in hours.holidays:
         return ()
-    tz = hours.tz
     start = datetime.combine(day, hours.opens, tzinfo=tz).astimezone(UTC)
     if hours.closes == time(0):
         end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
@@ -116,41 +153,49 @@ def _day_intervals(hours: OfficeHours, day: date) -> tuple[Interval, ...]:
     return tuple(pieces)
 
 
-def _local_day(hours: OfficeHours, at: datetime) -> date:
-    return _aware(at).astimezone(hours.tz).date()
-
-
 def _aware(at: datetime) -> datetime:
     if at.tzinfo is None:
         raise OfficeHoursError("Times must be timezone-aware.")
     return at
 
 
+def _clipped(calendar: _Calendar, day: date, start: datetime, end: datetime) -> Iterator[Interval]:
+    for a, b in calendar.day(day):
+        a, b = max(a, start), min(b, end)
+        if a < b:
+            yield a, b
+
+
 def open_intervals(hours: OfficeHours, start: datetime, end: datetime) -> Iterator[Interval]:
     """Open office time between two instants, clipped to them, in order."""
     if end <= start:
         return
-    day = _local_day(hours, start) - timedelta(days=1)
-    last = _local_day(hours, end)
+    calendar = _calendar(hours)
+    day = calendar.local_day(start)
+    last = calendar.local_day(end)
     while day <= last:
-        for a, b in _day_intervals(hours, day):
-            a, b = max(a, start), min(b, end)
-            if a < b:
-                yield a, b
+        yield from _clipped(calendar, day, start, end)
         day += timedelta(days=1)
 
 
 def is_open(hours: OfficeHours, at: datetime) -> bool:
-    day = _local_day(hours, at)
-    return any(a <= at < b for a, b in _day_intervals(hours, day))
+    calendar = _calendar(hours)
+    return any(a <= at < b for a, b in calendar.day(calendar.local_day(at)))
 
 
 def office_time_between(hours: OfficeHours, start: datetime, end: datetime) -> timedelta:
     """How much open office time passed between ``start`` and ``end`` (zero if reversed)."""
-    total = timedelta()
-    for a, b in open_intervals(hours, start, end):
-        total += b - a
-    return total
+    if end <= start:
+        return timedelta()
+    calendar = _calendar(hours)
+    first, last = calendar.local_day(start), calendar.local_day(end)
+    if (last - first).days > 3:
+        whole_from = calendar.total_before(first + timedelta(days=1))
+        whole_to = calendar.total_before(last)
+        if whole_from is not None and whole_to is not None:
+            edges = [*_clipped(calendar, first, start, end), *_clipped(calendar, last, start, end)]
+            return whole_to - whole_from + sum((b - a for a, b in edges), timedelta())
+    return sum((b - a for a, b in open_intervals(hours, start, end)), timedelta())
 
 
 def add_office_time(hours: OfficeHours, start: datetime, amount: timedelta) -> datetime | None:
@@ -159,10 +204,11 @@ def add_office_time(hours: OfficeHours, start: datetime, amount: timedelta) -> d
     None happens in vacation mode (the clocks are stopped with no end in sight) or when no day
     is open at all.
     """
+    calendar = _calendar(hours)
     left = amount
-    day = _local_day(hours, start) - timedelta(days=1)
+    day = calendar.local_day(start)
     for _ in range(HORIZON_DAYS):
-        for a, b in _day_intervals(hours, day):
+        for a, b in calendar.day(day):
             a = max(a, start)
             if a >= b:
                 continue

@@ -18,6 +18,7 @@ from app.core.triage.office_hours import (
     is_open,
     next_opening,
     office_time_between,
+    open_intervals,
     start_vacation,
     urgency_of_due,
 )
@@ -179,3 +180,17 @@ def test_bad_office_hours_are_refused() -> None:
         AwayPeriod(datetime(2024, 1, 1))
     with pytest.raises(OfficeHoursError, match="aware"):
         is_open(WEEKDAYS_9_TO_5, datetime(2024, 1, 1))
+
+
+def test_long_spans_use_the_running_total_and_agree_with_day_by_day_counting() -> None:
+    hours = OfficeHours(
+        zone="Europe/Berlin",
+        holidays=frozenset({date(2024, 12, 25), date(2024, 12, 26), date(2025, 1, 1)}),
+        away=(AwayPeriod(local(BERLIN, 2024, 8, 5, 12, 0), local(BERLIN, 2024, 8, 19, 9, 30)),),
+    )
+    start = local(BERLIN, 2024, 1, 3, 15, 20)
+    end = local(BERLIN, 2025, 2, 11, 10, 5)
+    by_day = sum((b - a for a, b in open_intervals(hours, start, end)), timedelta())
+    assert office_time_between(hours, start, end) == by_day
+    # 2024-01-03 … 2025-02-11: whole weekdays at 8 h, minus holidays and two weeks away.
+    assert timedelta(hours=2200) < by_day < timedelta(hours=2400)
