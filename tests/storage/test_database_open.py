@@ -80,7 +80,7 @@ def kindly_database_with_rows(path: Path, rows: int = 300) -> None:
     close_database()
 
 
-# -- a new database --------------------------------------------------------------------------
+# -- a new database -------------------------------------------------------------------------------
 
 
 @posix_only
@@ -149,19 +149,27 @@ def test_a_path_with_uri_characters_is_inspected_and_backed_up_as_itself(tmp_pat
     for name in ("C# notes", "what?", "100% sure"):
         folder = tmp_path / name
         path = folder / "kindly.sqlite3"
-        open_database(path)
+        open_database(path, migrate_to=1)
+        Account.create(network="x", handle=f"@{name}", keyring_ref=name)
         close_database()
         before = set(tmp_path.iterdir())
 
-        assert inspect_file(path) == HEAD
+        assert inspect_file(path) == 1
         report = open_database(path)
         close_database()
 
-        assert report.to_version == HEAD
+        assert (report.from_version, report.to_version) == (1, HEAD)
         assert set(tmp_path.iterdir()) == before, "a stray file appeared beside the folder"
+        assert report.backup is not None and report.backup.parent == folder / "backups"
+        backup = sqlite3.connect(report.backup)
+        try:
+            assert backup.execute("SELECT max(version) FROM schema_info").fetchone() == (1,)
+            assert backup.execute("SELECT handle FROM account").fetchall() == [(f"@{name}",)]
+        finally:
+            backup.close()
 
 
-# -- files that are refused, untouched ---------------------------------------------------------
+# -- files that are refused, untouched ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("wal", [False, True], ids=["rollback-journal", "wal"])

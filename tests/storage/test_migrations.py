@@ -247,6 +247,7 @@ def test_a_database_at_every_earlier_version_upgrades_to_head(tmp_path: Path, ve
     assert report.backup.name.startswith(f"kindly-before-v{HEAD}-from-v{version}-")
     if os.name == "posix":
         assert stat.S_IMODE(report.backup.stat().st_mode) == 0o600
+        assert stat.S_IMODE(report.backup.parent.stat().st_mode) == 0o700
     assert not list((tmp_path / "backups").glob("*.part"))
     backup = sqlite3.connect(sqlite.read_only_uri(report.backup), uri=True)
     try:
