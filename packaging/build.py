@@ -59,6 +59,11 @@ def folder_size(path: Path) -> tuple[int, int]:
     return total, files
 
 
+def shown(path: Path) -> str:
+    """``path`` relative to the project when inside it, for short messages."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def mib(size: int) -> str:
     return f"{size / 2**20:.1f} MiB"
 
@@ -149,7 +154,7 @@ def make_tarball(bundle: Path) -> Path:
         info.uname = info.gname = "root"
         return info
 
-    print(f"build: packing {target.relative_to(ROOT)} …", flush=True)
+    print(f"build: packing {shown(target)} …", flush=True)
     with tarfile.open(target, "w:gz", compresslevel=6) as tar:
         tar.add(bundle, arcname=top, filter=clean)  # symbolic links stay links
         for source, name in extras:
@@ -190,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     executable = bundle / executable_name()
     lines = [
         f"build time          {seconds:.1f} s",
-        f"Kindly bundle       {mib(size)} in {files} files ({bundle.relative_to(ROOT)})",
+        f"Kindly bundle       {mib(size)} in {files} files ({shown(bundle)})",
     ]
     status = 0
     if sys.platform.startswith("linux"):
@@ -203,9 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
         if not args.no_tarball:
             tarball = make_tarball(bundle)
-            lines.append(
-                f"tarball             {mib(tarball.stat().st_size)} ({tarball.relative_to(ROOT)})"
-            )
+            lines.append(f"tarball             {mib(tarball.stat().st_size)} ({shown(tarball)})")
     if args.compare:
         hello_dist = BUILD / "compare" / "dist"
         hello_seconds = pyinstaller(
@@ -239,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
             ["", f"== Kindly {version()} build ({platform.system()} {platform.machine()})", *lines]
         )
     )
-    print(f"\nCheck it: {executable.relative_to(ROOT)} --self-test")
+    print(f"\nCheck it: {shown(executable)} --self-test")
     return status
 
 
