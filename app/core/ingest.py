@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 import peewee as pw
 
 from app.core.networks.base import RemoteMention, RemotePerson
-from app.core.text import clean_text, snippet
+from app.core.text import clean_text, snippet, without_surrogates
 from app.core.vocab import CaseStatus, EventKind, Network
 from app.storage.models import Case, CaseEvent, Mention, OutboundReply, Person, database
 
@@ -106,7 +106,7 @@ class Ingestor:
                 "handle": clean_text(a.handle)[:255],
                 "display_name": clean_text(a.display_name)[:255],
                 "follower_count": a.follower_count,
-                "profile_url": a.profile_url,
+                "profile_url": without_surrogates(a.profile_url) if a.profile_url else None,
                 "updated_at": now,
             }
             for a in authors.values()
@@ -320,8 +320,8 @@ class Ingestor:
             "author": person_id,
             "case": case_id,
             "text": clean_text(m.text),
-            "markup": m.markup[:100_000],
-            "url": m.url,
+            "markup": without_surrogates(m.markup[:100_000]),
+            "url": without_surrogates(m.url) if m.url else None,
             "kind": m.kind,
             "addressed_to_us": m.addressed_to_us,
             "created_at": m.created_at,

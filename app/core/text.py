@@ -33,6 +33,9 @@ _SKIP_TAGS = {"script", "style", "template", "head", "title", "iframe", "object"
 # Bidi embeddings/overrides/isolates and other invisible format characters that disguise text.
 _DISGUISE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufeff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Lone UTF-16 surrogates come from broken JSON escapes ("\\ud83d" without its pair); they cannot
+# be encoded as UTF-8, so one such post would make storing its whole batch fail.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _NAME_JOINERS = re.compile("['’-]")
@@ -74,8 +77,14 @@ def html_to_text(markup: str) -> str:
     return clean_text("".join(parser.parts))
 
 
+def without_surrogates(text: str) -> str:
+    """``text`` with any lone surrogate replaced by U+FFFD, so that it can be stored."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def clean_text(text: str) -> str:
     """Normalise plain text: no control or disguising characters, tidy whitespace, bounded."""
+    text = without_surrogates(text)
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _DISGUISE.sub("", _CONTROL.sub("", text))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]

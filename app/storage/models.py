@@ -7,6 +7,7 @@ shared PostgreSQL database can later use the same models.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,9 +48,16 @@ class UTCDateTimeField(pw.DateTimeField):
         return datetime.fromisoformat(text).astimezone(UTC)
 
 
+# Lone UTF-16 surrogates (from broken "\\ud83d" escapes in a network's JSON) cannot be encoded
+# as UTF-8: SQLite would refuse the whole statement. They become U+FFFD.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class JSONField(pw.TextField):
     def db_value(self, value: Any) -> str | None:
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        if value is None:
+            return None
+        return _SURROGATE.sub("\ufffd", json.dumps(value, ensure_ascii=False, sort_keys=True))
 
     def python_value(self, value: Any) -> Any:
         if value is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -417,6 +418,38 @@ def test_hostile_text_and_names_are_cleaned_on_the_way_in(account: Account) -> N
     person = Person.get(Person.remote_id == "666")
     assert (person.handle, person.display_name) == ("@evil", "Evil gnp.exe")
     assert Case.get().last_snippet == "Open gnp.exe now"
+
+
+def test_a_post_with_broken_unicode_escapes_does_not_stop_its_batch(account: Account) -> None:
+    """JSON allows a lone "\\ud83d"; such a string cannot be stored as UTF-8 as it is."""
+    payload = json.loads(
+        '{"content": "<p>broken \\ud83d emoji</p>", "name": "Rosa \\udc00",'
+        ' "url": "https://social.example/\\ud800", "id": "bad"}'
+    )
+    author = RemotePerson("103", "@rosa\udfff", payload["name"], None, payload["url"])
+    broken = RemoteMention(
+        network=Network.MASTODON,
+        remote_id="bad",
+        author=author,
+        text="broken \ud83d emoji",
+        created_at=T0,
+        markup=payload["content"],
+        url=payload["url"],
+        raw=payload,
+    )
+
+    result = ingest(account, broken, post("fine", DEV, 1))
+
+    assert result.stored == 2
+    stored = Mention.get(Mention.remote_id == "bad")
+    assert stored.text == "broken \ufffd emoji"
+    assert stored.markup == "<p>broken \ufffd emoji</p>"
+    assert stored.url == "https://social.example/\ufffd"
+    assert stored.raw["name"] == "Rosa \ufffd"
+    person = Person.get(Person.remote_id == "103")
+    assert (person.handle, person.display_name) == ("@rosa\ufffd", "Rosa \ufffd")
+    assert person.profile_url == "https://social.example/\ufffd"
+    assert Case.get_by_id(stored.case_id).last_snippet == "broken \ufffd emoji"
 
 
 # -- one transaction ------------------------------------------------------------------------------

@@ -6,7 +6,14 @@ import unicodedata
 
 import pytest
 
-from app.core.text import MAX_TEXT, clean_text, first_name, html_to_text, snippet
+from app.core.text import (
+    MAX_TEXT,
+    clean_text,
+    first_name,
+    html_to_text,
+    snippet,
+    without_surrogates,
+)
 
 MASTODON_STATUS = (
     '<p><span class="h-card" translate="no"><a href="https://mastodon.example/@riverbank" '
@@ -152,6 +159,14 @@ def test_real_text_is_kept(kept: str) -> None:
     assert clean_text(kept) == expected
     if "\u200d" in kept:
         assert "\u200d" in clean_text(kept)
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    """From broken JSON escapes; they cannot be encoded as UTF-8, so they cannot be stored."""
+    assert clean_text("broken \ud83d emoji \udc00") == "broken \ufffd emoji \ufffd"
+    assert html_to_text("<p>a\ud800b</p>") == "a\ufffdb"
+    assert without_surrogates("ok 🌊 \udfff") == "ok 🌊 \ufffd"
+    clean_text("x\ud83d" * 10).encode("utf-8")  # storable
 
 
 def test_whitespace_is_tidied_but_paragraphs_are_kept() -> None:
