@@ -102,10 +102,13 @@ class Sender:
 
     def _send_one(self, client: NetworkClient, reply: OutboundReply, report: SendReport) -> bool:
         """Returns False when the account should not be tried again in this run."""
+        reading_back = False
         try:
             request = _request(reply)
             if reply.state == ReplyState.SENDING.value:
+                reading_back = True
                 found = client.find_posted_reply(request)
+                reading_back = False
                 if found is not None:
                     self._mark_sent(reply.id, found.remote_id, found.url, reconciled=True)
                     report.reconciled.append(reply.id)
@@ -113,16 +116,15 @@ class Sender:
             self._mark_sending(reply.id)
             posted = client.post_reply(request)
         except UNCERTAIN as error:
-            self._note_error(reply.id, error.user_message)
-            report.waiting.append(reply.id)
-            report.errors[reply.id] = error.user_message
-            return not isinstance(error, Offline)
+            return self._wait(reply.id, error, report, stop=isinstance(error, Offline))
         except RateLimited as error:
-            self._note_error(reply.id, error.user_message)
-            report.waiting.append(reply.id)
-            report.errors[reply.id] = error.user_message
-            return False
+            return self._wait(reply.id, error, report, stop=True)
         except (Rejected, NotFound, AuthError, NetworkError) as error:
+            if reading_back and not isinstance(error, NotFound):
+                # An earlier attempt may have been posted. A FAILED reply can be edited and
+                # queued again, which would post a second reply: it stays SENDING until reading
+                # back can tell (e.g. once the account is reconnected).
+                return self._wait(reply.id, error, report, stop=isinstance(error, AuthError))
             message = error.user_message
             if isinstance(error, NotFound):
                 message = "The post you replied to was deleted or made private. " + message
@@ -133,6 +135,13 @@ class Sender:
         self._mark_sent(reply.id, posted.remote_id, posted.url, reconciled=False)
         report.sent.append(reply.id)
         return True
+
+    def _wait(self, reply_id: int, error: NetworkError, report: SendReport, stop: bool) -> bool:
+        """Leave the reply for a later run, saying why; False stops its account for this run."""
+        self._note_error(reply_id, error.user_message)
+        report.waiting.append(reply_id)
+        report.errors[reply_id] = error.user_message
+        return not stop
 
     # -- state changes, each committed on its own -------------------------------------------
 
