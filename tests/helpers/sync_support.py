@@ -8,13 +8,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ class Controls(FakeServer):
         self.holds: list[Hold] = []
         self._address: tuple[Any, ...] | None = None
         self._handler: Any = None
+        self._connections: set[socket.socket] = set()
 
     def delay(self, method: str, path: str, seconds: float) -> None:
         """Every request to ``method path`` waits ``seconds`` before it is handled."""
@@ -73,6 +75,11 @@ class Controls(FakeServer):
         with self.lock:
             self.holds.append(held)
         return held
+
+    def _dispatch(self, http: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self._connections.add(http.connection)
+        super()._dispatch(http)
 
     def _route(self, request: Request) -> Response:
         pause = self.delays.get((request.method, request.path))
@@ -112,9 +119,16 @@ class Controls(FakeServer):
         return self
 
     def stop(self) -> None:
+        """Stop listening *and* end kept-alive connections, as a network that went away does
+        (``FakeServer.stop`` alone leaves their handler threads answering)."""
         for held in self.holds:  # never leave a handler thread waiting
             held.release.set()
         super().stop()
+        with self.lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 def _quiet_when_reset(report: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:

@@ -1,0 +1,372 @@
+"""The outbox sends each reply at most once, whatever goes wrong, against the fakes over HTTP.
+
+Mastodon has idempotency keys; X has none, so a reply whose answer was lost is settled only
+by reading our own posts back (``find_posted_reply``). Every test counts the posts the fake
+actually created: that is the only number that matters to the person being answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.core.accounts import AccountService, AccountView
+from app.core.outbox import Outbox, ReplyRefused
+from app.core.secrets import MemoryKeyring, SecretStore
+from app.core.sending import Sender
+from app.core.sync import SyncEngine
+from app.core.vocab import EventKind, Network, ReplyState
+from app.storage.models import CaseEvent, Mention, OutboundReply
+from tests.fakes.mastodon import TOKEN as MASTODON_TOKEN
+from tests.fakes.server import Fault
+from tests.helpers import keyring_session
+from tests.helpers.keyring_session import PrivateSecretService
+from tests.helpers.sync_support import (
+    Mastodon,
+    X,
+    kill,
+    quick_registry,
+    run_kindly,
+    start_kindly,
+)
+
+X_TOKEN = "x-test-token"
+secret_service = keyring_session.secret_service  # fixtures: a keyring a child process can read
+shared_secrets = keyring_session.shared_secrets
+
+
+@dataclass
+class Net:
+    """One network under test: its fake, the connected account, where replies are POSTed."""
+
+    name: str
+    server: Mastodon | X
+    account: AccountView
+    post_path: str
+    post_attempts: int  # POSTs per send: Mastodon retries (same key), X never does
+
+    def posts(self) -> list[str]:
+        """Ids of the replies the fake created for us, in order."""
+        if isinstance(self.server, Mastodon):
+            return list(self.server.posted)
+        return [t["id"] for t in self.server.own_posts()]
+
+    def post_calls(self) -> int:
+        return len(self.server.calls("POST", self.post_path))
+
+
+def start_network(name: str) -> Mastodon | X:
+    server: Mastodon | X = Mastodon() if name == "mastodon" else X()
+    server.start()
+    server.add_conversations(3)
+    return server
+
+
+def connect(service: AccountService, server: Mastodon | X) -> Net:
+    if isinstance(server, Mastodon):
+        account = service.add_account(
+            Network.MASTODON, server.base_url, "", {"access_token": MASTODON_TOKEN}
+        )
+        return Net("mastodon", server, account, Mastodon.STATUSES, 4)
+    account = service.add_account(Network.X, server.base_url, "", {"access_token": X_TOKEN})
+    return Net("x", server, account, X.TWEETS, 1)
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=1.0) as client:
+        yield client
+
+
+@pytest.fixture
+def service(db_path: Path, http: httpx.Client) -> Iterator[AccountService]:
+    accounts = AccountService(SecretStore(MemoryKeyring()), http=http, registry=quick_registry())
+    yield accounts
+    accounts.close()
+
+
+@pytest.fixture(params=["mastodon", "x"])
+def net(request: pytest.FixtureRequest, service: AccountService) -> Iterator[Net]:
+    server = start_network(request.param)
+    try:
+        connected = connect(service, server)
+        assert SyncEngine(service).sync_all().stored == 3
+        yield connected
+    finally:
+        server.stop()
+
+
+def queue(text: str = "Thank you, we will look into it.", nth: int = 0) -> int:
+    mention = Mention.select().order_by(Mention.id)[nth]
+    return Outbox().queue_reply(mention.case_id, text, mention.id).id
+
+
+def reply(reply_id: int) -> OutboundReply:
+    return OutboundReply.get_by_id(reply_id)
+
+
+def events(reply_id: int, kind: EventKind) -> list[str]:
+    case_id = reply(reply_id).case_id
+    query = CaseEvent.select().where((CaseEvent.case == case_id) & (CaseEvent.kind == kind.value))
+    return [e.detail for e in query]
+
+
+# -- lost answers ---------------------------------------------------------------------------------
+
+
+def test_answer_lost_after_posting_stays_sending_then_is_read_back_not_posted_again(
+    service: AccountService, net: Net
+) -> None:
+    reply_id = queue()
+    net.server.fail("POST", net.post_path, *[Fault.drop_after_handling()] * net.post_attempts)
+
+    first = Sender(service).send_pending()
+
+    assert first.waiting == [reply_id] and not first.sent
+    assert reply(reply_id).state == ReplyState.SENDING.value
+    assert reply(reply_id).error  # the person sees why it is still going
+    assert len(net.posts()) == 1  # the network did post it
+    calls = net.post_calls()
+
+    second = Sender(service).send_pending()
+
+    assert second.reconciled == [reply_id] and not second.sent
+    row = reply(reply_id)
+    assert row.state == ReplyState.SENT.value and row.error is None
+    assert net.posts() == [row.remote_id]  # one post, and it is the one recorded
+    assert net.post_calls() == calls  # no second POST
+    assert events(reply_id, EventKind.REPLY_SENT) == ["Reply sent (confirmed by reading back)"]
+    assert Sender(service).send_pending().sent == []
+
+
+def test_server_errors_are_retried_later_never_doubled(service: AccountService, net: Net) -> None:
+    reply_id = queue()
+    net.server.fail("POST", net.post_path, *[Fault.http_status(503)] * net.post_attempts)
+
+    first = Sender(service).send_pending()
+
+    assert first.waiting == [reply_id]
+    assert reply(reply_id).state == ReplyState.SENDING.value
+    assert "HTTP 503" in (reply(reply_id).error or "")
+    assert net.posts() == []
+
+    second = Sender(service).send_pending()
+
+    assert second.sent == [reply_id]
+    assert reply(reply_id).state == ReplyState.SENT.value
+    assert net.posts() == [reply(reply_id).remote_id]
+
+
+def test_offline_replies_stay_queued_and_go_when_the_network_is_back(
+    service: AccountService, net: Net
+) -> None:
+    first_id, second_id = queue("First answer", 0), queue("Second answer", 1)
+    net.server.stop()
+
+    offline = Sender(service).send_pending()
+
+    assert offline.waiting == [first_id, second_id]
+    assert "Could not reach" in offline.errors[first_id]
+    assert reply(first_id).state == ReplyState.SENDING.value  # tried: read back before retrying
+    assert reply(second_id).state == ReplyState.QUEUED.value  # not tried while offline
+    assert Outbox().queued_count() == 2
+
+    net.server.start()  # back, on the same address
+    back = Sender(service).send_pending()
+
+    assert back.sent == [first_id, second_id]
+    assert {reply(first_id).state, reply(second_id).state} == {ReplyState.SENT.value}
+    assert net.posts() == [reply(first_id).remote_id, reply(second_id).remote_id]
+    assert Outbox().queued_count() == 0
+
+
+def test_signed_out_during_read_back_keeps_the_reply_sending(
+    service: AccountService, net: Net
+) -> None:
+    """The first attempt may have been posted: refusing it now must not make it editable and
+    sendable again as a new reply (a second post); it waits until the account is reconnected."""
+    reply_id = queue()
+    net.server.fail("POST", net.post_path, *[Fault.drop_after_handling()] * net.post_attempts)
+    Sender(service).send_pending()
+    assert len(net.posts()) == 1
+    if isinstance(net.server, Mastodon):
+        net.server.revoke_tokens()
+    else:
+        net.server.expire_token()
+
+    signed_out = Sender(service).send_pending()
+
+    assert signed_out.waiting == [reply_id] and not signed_out.failed
+    assert "Reconnect" in signed_out.errors[reply_id]
+    assert reply(reply_id).state == ReplyState.SENDING.value
+    with pytest.raises(ReplyRefused):
+        Outbox().edit_failed(reply_id, "Something else")
+
+    if isinstance(net.server, Mastodon):
+        net.server.tokens.add(MASTODON_TOKEN)
+    else:
+        net.server.token = X_TOKEN
+    back = Sender(service).send_pending()
+
+    assert back.reconciled == [reply_id]
+    assert net.posts() == [reply(reply_id).remote_id]
+
+
+# -- network specifics ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mastodon(service: AccountService) -> Iterator[Net]:
+    server = start_network("mastodon")
+    try:
+        connected = connect(service, server)
+        SyncEngine(service).sync_all()
+        yield connected
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def x(service: AccountService) -> Iterator[Net]:
+    server = start_network("x")
+    try:
+        connected = connect(service, server)
+        SyncEngine(service).sync_all()
+        yield connected
+    finally:
+        server.stop()
+
+
+def test_mastodon_retry_that_read_back_misses_is_absorbed_by_the_idempotency_key(
+    service: AccountService, mastodon: Net
+) -> None:
+    server = mastodon.server
+    assert isinstance(server, Mastodon)
+    reply_id = queue()
+    server.fail("POST", Mastodon.STATUSES, *[Fault.drop_after_handling()] * 4)
+    Sender(service).send_pending()
+    [posted] = mastodon.posts()
+    for n in range(90):  # a busy account: the reply is past what read-back looks through
+        server.add_own_status(f"Newer post {n}")
+
+    again = Sender(service).send_pending()
+
+    assert again.sent == [reply_id]  # POSTed again, with the same Idempotency-Key...
+    assert mastodon.posts() == [posted] == [reply(reply_id).remote_id]  # ...and still one post
+    keys = {r.headers["idempotency-key"] for r in server.calls("POST", Mastodon.STATUSES)}
+    assert keys == {reply(reply_id).idempotency_key}
+
+
+def test_x_timeout_after_posting_is_read_back_not_posted_again(
+    service: AccountService, x: Net
+) -> None:
+    reply_id = queue()
+    x.server.fail("POST", X.TWEETS, Fault.slow(1.5))  # posts, then answers after the timeout
+
+    first = Sender(service).send_pending()
+
+    assert first.waiting == [reply_id]
+    assert "did not answer in time" in first.errors[reply_id]
+    assert reply(reply_id).state == ReplyState.SENDING.value
+    assert len(x.posts()) == 1
+
+    second = Sender(service).send_pending()
+    assert second.reconciled == [reply_id]
+    assert x.posts() == [reply(reply_id).remote_id]
+    assert x.post_calls() == 1
+
+
+def test_refused_reply_fails_keeping_text_and_reason_then_edited_it_is_sent_once(
+    service: AccountService, mastodon: Net
+) -> None:
+    too_long = "We hear you. " * 40  # 520 characters: over Mastodon's 500
+    reply_id = queue(too_long)
+
+    refused = Sender(service).send_pending()
+
+    assert refused.failed == [reply_id]
+    row = reply(reply_id)
+    assert row.state == ReplyState.FAILED.value
+    assert row.text == too_long.strip()
+    assert row.error == refused.errors[reply_id]
+    assert "character limit of 500" in row.error
+    assert events(reply_id, EventKind.REPLY_FAILED) == [f"Reply not sent: {row.error}"]
+    assert mastodon.posts() == []
+    assert Sender(service).send_pending().failed == []  # a failed reply is not retried alone
+
+    Outbox().edit_failed(reply_id, "We hear you, and we are on it.")
+    assert reply(reply_id).state == ReplyState.QUEUED.value
+
+    sent = Sender(service).send_pending()
+
+    assert sent.sent == [reply_id]
+    assert mastodon.posts() == [reply(reply_id).remote_id]
+    server = mastodon.server
+    assert isinstance(server, Mastodon)
+    [status] = server.posted_replies()
+    assert "We hear you, and we are on it." in status["content"]
+
+
+def test_x_reply_to_a_deleted_post_fails_with_the_reason(service: AccountService, x: Net) -> None:
+    reply_id = queue()
+    server = x.server
+    assert isinstance(server, X)
+    target = Mention.get_by_id(reply(reply_id).in_reply_to_id).remote_id
+    del server.tweets[target]
+
+    report = Sender(service).send_pending()
+
+    assert report.failed == [reply_id]
+    assert "deleted" in (reply(reply_id).error or "")
+    assert reply(reply_id).text == "Thank you, we will look into it."
+    assert x.posts() == []
+
+
+# -- a crash between the POST and recording its result (a real process, killed) ------------------
+
+
+@pytest.mark.keyring
+@pytest.mark.parametrize("name", ["mastodon", "x"])
+def test_killed_between_post_and_record_the_restart_posts_nothing_more(
+    name: str,
+    data_dir: Path,
+    db_path: Path,
+    secret_service: PrivateSecretService,
+    shared_secrets: SecretStore,
+) -> None:
+    server = start_network(name)
+    try:
+        with httpx.Client(timeout=5.0) as http:
+            accounts = AccountService(shared_secrets, http=http)
+            net = connect(accounts, server)
+            SyncEngine(accounts).sync_all()
+        reply_id = queue()
+        held = server.hold("POST", net.post_path)  # the post is made; the answer never leaves
+
+        child = start_kindly(data_dir, secret_service.env, "sync")
+        try:
+            assert held.handled.wait(30), "the child never posted"
+            assert reply(reply_id).state == ReplyState.SENDING.value  # committed before the POST
+            assert reply(reply_id).attempts == 1
+        finally:
+            kill(child)
+            held.release.set()
+        assert child.returncode == -9
+        assert reply(reply_id).state == ReplyState.SENDING.value
+        [posted] = net.posts()
+
+        restarted = run_kindly(data_dir, secret_service.env, "sync")
+
+        assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+        assert "Replies: 1 sent, 0 failed, 0 still queued" in restarted.stdout
+        row = reply(reply_id)
+        assert row.state == ReplyState.SENT.value and row.remote_id == posted
+        assert net.posts() == [posted]
+        assert net.post_calls() == 1
+        assert events(reply_id, EventKind.REPLY_SENT) == ["Reply sent (confirmed by reading back)"]
+    finally:
+        server.stop()
