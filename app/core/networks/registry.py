@@ -20,6 +20,10 @@ from app.core.vocab import Network
 
 SecretSink = Callable[[dict[str, str]], None]
 
+# A first sync brings in the most recent mentions, not years of history: an officer starting
+# with Kindly needs this week's conversations, and a huge first import would take minutes.
+FIRST_SYNC_BACKFILL = 400
+
 
 @dataclass(frozen=True, slots=True)
 class ClientParams:
@@ -78,7 +82,9 @@ def _mastodon(
 ) -> NetworkClient:
     from app.core.networks.mastodon import MastodonClient
 
-    return MastodonClient(http, params.base_url, secret["access_token"])
+    return MastodonClient(
+        http, params.base_url, secret["access_token"], backfill=FIRST_SYNC_BACKFILL
+    )
 
 
 def _bluesky(
@@ -86,7 +92,9 @@ def _bluesky(
 ) -> NetworkClient:
     from app.core.networks.bluesky import BlueskyClient
 
-    return BlueskyClient(http, params.base_url, params.handle, dict(secret), sink)
+    return BlueskyClient(
+        http, params.base_url, params.handle, dict(secret), sink, backfill=FIRST_SYNC_BACKFILL
+    )
 
 
 def _x(
