@@ -29,8 +29,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS_9_TO_5 = OfficeHours(zone="Europe/London")
 
 
-def local(zone: ZoneInfo, *args: int) -> datetime:
-    return datetime(*args, tzinfo=zone)  # type: ignore[misc]
+def local(
+    zone: ZoneInfo, year: int, month: int, day: int, hour: int = 0, minute: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
 
 
 def test_friday_1645_with_30_minute_target_is_due_monday_0915() -> None:
@@ -141,7 +143,10 @@ def test_something_already_overdue_stays_overdue_on_vacation() -> None:
 def test_deadline_states_on_time_at_risk_overdue() -> None:
     received = local(LONDON, 2024, 3, 4, 9, 0)
     target = timedelta(hours=2)
-    at = lambda h, m: local(LONDON, 2024, 3, 4, h, m)  # noqa: E731
+
+    def at(hour: int, minute: int) -> datetime:
+        return local(LONDON, 2024, 3, 4, hour, minute)
+
     assert deadline(WEEKDAYS_9_TO_5, received, target, at(9, 30)).urgency is Urgency.ON_TIME
     risky = deadline(WEEKDAYS_9_TO_5, received, target, at(10, 40))
     assert risky.urgency is Urgency.AT_RISK and risky.remaining == timedelta(minutes=20)
