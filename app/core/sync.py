@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from app.core.accounts import AccountError, AccountService, AccountView
 from app.core.ingest import Ingestor
+from app.core.networks.base import NetworkClient
 from app.core.networks.errors import AuthError, NetworkError
 from app.core.secrets import SecretStoreError
 from app.core.usage import UsageLedger
@@ -91,6 +92,7 @@ class SyncEngine:
     ) -> AccountSyncResult:
         view = account if isinstance(account, AccountView) else self.accounts.get(account)
         result = AccountSyncResult(view.id, view.label)
+        client: NetworkClient | None = None
         try:
             client = self.accounts.client_for(view)
             cursor = Account.get_by_id(view.id).cursor
@@ -110,7 +112,6 @@ class SyncEngine:
                 seen += len(batch.mentions)
                 if progress is not None:
                     progress(SyncProgress(view.id, view.label, seen))
-            self.usage.record(view.id, client)
         except NetworkError as error:
             result.error = error.user_message
             result.reconnect = isinstance(error, AuthError)
@@ -119,6 +120,8 @@ class SyncEngine:
             result.error = error.user_message
             result.reconnect = True
             log.warning("sync %s cannot start: %s", view.label, error)
+        if client is not None:  # what was read is billed even when the walk broke off
+            self.usage.record(view.id, client)
         result.finished_at = datetime.now(UTC)
         if result.error:
             self.accounts.mark_error(view.id, result.error)
