@@ -101,7 +101,8 @@ class AccountRow(QFrame):
         self.reconnect_button.clicked.connect(lambda: self.reconnect_clicked.emit(account.id))
         self.reconnect_button.setVisible(bool(account.last_error) and not demo)
         self.remove_button = QPushButton("Remove…")
-        self.remove_button.setToolTip("Remove the account, its cases and its saved sign-in")
+        self.remove_tip = "Remove the account, its cases and its saved sign-in"
+        self.remove_button.setToolTip(self.remove_tip)
         self.remove_button.clicked.connect(lambda: self.remove_clicked.emit(account.id))
         self.remove_button.setVisible(not demo)
         text = QVBoxLayout()
@@ -209,6 +210,7 @@ class AccountsDialog(QDialog):
         self.rows: dict[int, AccountRow] = {}
         self.reconnecting: AccountView | None = None
         self.busy = False
+        self.syncing = False  # a sync is writing to the accounts: removing waits for it
 
         self.rows_box = QWidget()
         self.rows_layout = QVBoxLayout(self.rows_box)
@@ -296,14 +298,13 @@ class AccountsDialog(QDialog):
             row = AccountRow(account, self._usage_text(account))
             row.reconnect_clicked.connect(self.start_reconnect)
             row.remove_clicked.connect(self.remove)
-            row.reconnect_button.setEnabled(self._keyring_usable() and not self.busy)
-            row.remove_button.setEnabled(not self.busy)
             self.rows[account.id] = row
             self.rows_layout.addWidget(row)
             row.show()
         self.rows_layout.addWidget(self.empty)
         self.empty.setVisible(not views)
         self.rows_layout.addStretch(1)
+        self._enable_rows()
 
     def _usage_text(self, account: AccountView) -> str:
         if account.network is not Network.X:
@@ -421,9 +422,21 @@ class AccountsDialog(QDialog):
         self.network_combo.setEnabled(not busy and self.reconnecting is None)
         self.connect_button.setEnabled(not busy)
         self.add_button.setEnabled(not busy and self._keyring_usable())
+        self._enable_rows()
+
+    def set_syncing(self, syncing: bool) -> None:
+        """While a sync runs, accounts cannot be removed (it may be storing their mentions)."""
+        self.syncing = syncing
+        self._enable_rows()
+
+    def _enable_rows(self) -> None:
+        usable = self._keyring_usable()
         for row in self.rows.values():
-            row.remove_button.setEnabled(not busy)
-            row.reconnect_button.setEnabled(not busy and self._keyring_usable())
+            row.remove_button.setEnabled(not self.busy and not self.syncing)
+            row.remove_button.setToolTip(
+                "Wait for the sync to finish" if self.syncing else row.remove_tip
+            )
+            row.reconnect_button.setEnabled(not self.busy and usable)
 
     def _say(self, text: str, style: str = "color: #15803D") -> None:
         self.notice.setText(text)
@@ -433,7 +446,7 @@ class AccountsDialog(QDialog):
     # -- removing ------------------------------------------------------------------------------
 
     def remove(self, account_id: int) -> None:
-        if self.busy:
+        if self.busy or self.syncing:
             return
         account = self.accounts.get(account_id)
         where = self.accounts.store.backend_info().name

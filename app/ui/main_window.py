@@ -136,8 +136,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.status_label)
         self.sync.finished.connect(self._synced)
-        self.sync.new_mentions.connect(self._new_mentions)
-        self.notifier.activated.connect(self._bring_to_front)
+        self.sync.new_mentions.connect(self.notifier.notify_new)
 
         self.window_state.restore(self, {"main": self.splitter, "case": self.case_pane.splitter})
         self.composer.set_templates(context.templates.all())
@@ -452,14 +451,18 @@ class MainWindow(QMainWindow):
     # -- accounts and sync ---------------------------------------------------------------------
 
     def open_accounts(self) -> None:
-        if self.accounts_dialog is None:
-            self.accounts_dialog = AccountsDialog(
+        dialog = self.accounts_dialog
+        if dialog is None:
+            dialog = AccountsDialog(
                 self.context.accounts, self.runner, self.asker, self.context.sync.usage, self
             )
-            self.accounts_dialog.accounts_changed.connect(self.refresh)
-            self.accounts_dialog.account_added.connect(lambda _id: self.sync_now())
-        self.accounts_dialog.open()
-        self.accounts_dialog.raise_()
+            dialog.accounts_changed.connect(self.refresh)
+            dialog.account_added.connect(lambda _id: self.sync_now())
+            self.sync.started.connect(lambda: dialog.set_syncing(True))
+            self.accounts_dialog = dialog
+        dialog.set_syncing(self.sync.running)
+        dialog.open()
+        dialog.raise_()
 
     def sync_now(self) -> None:
         self.refresh()
@@ -473,17 +476,10 @@ class MainWindow(QMainWindow):
     def _synced(self, run: SyncRun) -> None:
         self.refresh()
         dialog = self.accounts_dialog
-        if dialog is not None and dialog.isVisible() and not dialog.busy:
-            dialog.reload()  # last sync times and errors
-
-    def _new_mentions(self, count: int) -> None:
-        if not self.isActiveWindow():
-            self.notifier.notify_new(count)
-
-    def _bring_to_front(self) -> None:
-        self.showNormal()
-        self.raise_()
-        self.activateWindow()
+        if dialog is not None:
+            dialog.set_syncing(False)
+            if dialog.isVisible() and not dialog.busy:
+                dialog.reload()  # last sync times and errors
 
     def shutdown(self) -> None:
         """Stop syncing and wait for background work, before the database is closed."""

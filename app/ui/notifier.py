@@ -11,7 +11,7 @@ import os
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 
 def tray_available() -> bool:
@@ -21,7 +21,8 @@ def tray_available() -> bool:
 
 
 class Notifier(QObject):
-    """Owns the tray icon, if there is a tray. ``activated`` asks for the window to be shown."""
+    """Owns the tray icon, if there is a tray. Clicking it brings the parent window to the front
+    (and emits ``activated``)."""
 
     activated = Signal()
 
@@ -53,8 +54,10 @@ class Notifier(QObject):
             self.tray.setToolTip(self.tooltip)
 
     def notify_new(self, count: int) -> None:
-        """A message for new mentions (shown only where the tray can show messages)."""
-        if count <= 0:
+        """A message for new mentions (shown only where the tray can show messages, and only
+        when the window is not the one in front: then the list says it already)."""
+        window = self.parent()
+        if count <= 0 or (isinstance(window, QWidget) and window.isActiveWindow()):
             return
         self.last_message = f"{count} new mention{'' if count == 1 else 's'}"
         if self.tray is not None and self.tray.supportsMessages():
@@ -71,4 +74,9 @@ class Notifier(QObject):
             QSystemTrayIcon.ActivationReason.Trigger,
             QSystemTrayIcon.ActivationReason.DoubleClick,
         ):
+            window = self.parent()
+            if isinstance(window, QWidget):
+                window.showNormal()
+                window.raise_()
+                window.activateWindow()
             self.activated.emit()

@@ -272,10 +272,9 @@ class SyncStatus(QWidget):
 
     def _show_result(self, run: SyncRun) -> None:
         self._set_running(False)
-        failed = bool(run.error or (run.sync and run.sync.failed))
         text = html.escape(run.summary())
-        if failed:
+        if run.error or (run.sync and run.sync.failed):
             text += " <a href='accounts'>Accounts…</a>"
-        self.label.setStyleSheet("color: #B91C1C" if failed else "")
+        self.label.setStyleSheet("color: #B91C1C" if run.failed else "")
         self.label.setText(text)
         self.label.setToolTip(run.details())

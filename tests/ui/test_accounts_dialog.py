@@ -285,3 +285,38 @@ def test_demo_accounts_are_listed_but_cannot_be_removed(qtbot, demo_context, ask
     for row in dialog.rows.values():
         assert "Demo account" in row.status.text()
         assert not row.remove_button.isVisible() and not row.reconnect_button.isVisible()
+
+
+def test_the_welcome_screen_offers_to_add_an_account(
+    qtbot, data_dir, asker, qsettings, monkeypatch
+) -> None:
+    from app.core.context import AppContext
+    from app.storage.db import close_database
+    from app.ui import app as app_module
+    from app.ui.main_window import MainWindow
+    from app.ui.welcome import WelcomeDialog
+
+    def context(*args, **kwargs):
+        return AppContext(*args, secrets=SecretStore(MemoryKeyring()), **kwargs)
+
+    def window(context):
+        win = MainWindow(context, asker=asker, qsettings=qsettings, runner=ImmediateRunner())
+        qtbot.addWidget(win)
+        return win
+
+    monkeypatch.setattr(app_module, "AppContext", context)
+    monkeypatch.setattr(app_module, "MainWindow", window)
+    launcher = app_module.Launcher(app_module.LaunchOptions(data_dir, data_dir / "log.txt"))
+    win = launcher.open(demo=False)
+    try:
+        assert win.sync.timer.isActive()  # the schedule runs while the app is open
+        launcher.offer_welcome()
+        [welcome] = win.findChildren(WelcomeDialog)
+        assert welcome.accounts_button.isVisible()
+        qtbot.mouseClick(welcome.accounts_button, Qt.MouseButton.LeftButton)
+        assert win.accounts_dialog is not None and win.accounts_dialog.isVisible()
+        assert not welcome.isVisible()
+    finally:
+        win.close()  # stops the schedule
+        close_database()
+    assert not win.sync.timer.isActive()

@@ -157,7 +157,7 @@ def test_cancel_stops_after_the_current_batch_and_the_next_sync_resumes(
     qtbot, window: MainWindow, context, mastodon
 ) -> None:
     account = add_mastodon(context, mastodon)
-    mastodon.add_mentions(200)  # three pages of 80
+    mastodon.add_mentions(200)  # several pages
     cancel = window.sync_status.cancel_button
 
     def cancel_once(text: str) -> None:
@@ -170,12 +170,14 @@ def test_cancel_stops_after_the_current_batch_and_the_next_sync_resumes(
 
     assert run.cancelled and run.send is None  # nothing is sent after a cancel
     assert run.sync is not None and run.sync.accounts[0].cancelled
-    assert Mention.select().count() == 80
+    kept = Mention.select().count()
+    assert 0 < kept < 200  # the first batch is kept, the rest waits
+    assert run.new_mentions == kept
     assert window.sync_status.text().startswith("Sync cancelled")
     assert context.accounts.get(account.id).last_sync_at is None
 
     resumed = sync(qtbot, window)
-    assert resumed.new_mentions == 120 and not resumed.cancelled
+    assert resumed.new_mentions == 200 - kept and not resumed.cancelled
     assert Mention.select().count() == 200
 
 
@@ -286,3 +288,42 @@ def test_removing_an_account_refreshes_the_window(
     qtbot.mouseClick(dialog.rows[account.id].remove_button, Qt.MouseButton.LeftButton)
     assert Account.select().count() == 0
     assert window.model.rowCount() == 0 and window.current is None
+
+
+def test_a_reply_the_network_refuses_is_shown_as_not_sent(
+    qtbot, window: MainWindow, context, mastodon
+) -> None:
+    add_mastodon(context, mastodon)
+    added = mastodon.add_mention("ann@example.org", "@kindlytrust hi", display_name="Ann")
+    sync(qtbot, window)
+    case_id = window.current.id if window.current else None
+    with mastodon._state_lock:  # the post was deleted before we answered
+        del mastodon.statuses[added.status_id]
+    window.composer.edit.setPlainText("Hi Ann, thanks!")
+    with qtbot.waitSignal(window.sync.finished) as sending:
+        qtbot.mouseClick(window.composer.send_button, Qt.MouseButton.LeftButton)
+    run = sending.args[0]
+    assert run.send is not None and len(run.send.failed) == 1
+    assert "1 not sent" in window.sync_status.text()
+    assert "B91C1C" in window.sync_status.label.styleSheet()
+    assert mastodon.posted_replies() == []
+    window.open_case(case_id)
+    assert "· failed" in window.case_pane.thread.toPlainText()
+
+
+def test_accounts_cannot_be_removed_while_a_sync_runs(
+    qtbot, context, asker, qsettings, mastodon
+) -> None:
+    runner = ManualRunner()
+    window = open_window(qtbot, context, asker, qsettings, runner)
+    account = add_mastodon(context, mastodon)
+    window.act_accounts.trigger()
+    dialog = window.accounts_dialog
+    assert dialog is not None
+    assert dialog.rows[account.id].remove_button.isEnabled()
+    window.sync.sync_now()
+    button = dialog.rows[account.id].remove_button
+    assert not button.isEnabled() and "Wait for the sync" in button.toolTip()
+    runner.finish()
+    assert dialog.rows[account.id].remove_button.isEnabled()
+    window.shutdown()
