@@ -120,6 +120,12 @@ class SyncEngine:
             result.error = error.user_message
             result.reconnect = True
             log.warning("sync %s cannot start: %s", view.label, error)
+        except Exception as error:  # a client or ingest bug must not stop the other accounts
+            result.error = (
+                f"Something went wrong while syncing this account ({type(error).__name__}). "
+                "Kindly will try again next time; the log file has the details."
+            )
+            log.exception("sync %s failed unexpectedly", view.label)
         if client is not None:  # what was read is billed even when the walk broke off
             self.usage.record(view.id, client)
         result.finished_at = datetime.now(UTC)
