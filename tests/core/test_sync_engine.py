@@ -281,3 +281,55 @@ def test_cancel_stops_between_batches_and_keeps_what_was_committed(
     assert sorted(stored_ids(later.id)) == sorted(x.expected_ids())
     assert cursor_of(account.id) == mastodon.newest_notification()
     assert check_store().sound
+
+
+def test_an_unreadable_answer_that_breaks_a_client_fails_that_account_only(
+    service: AccountService, mastodon: Mastodon, x: X
+) -> None:
+    """A 200 whose shape the client does not expect (here ``referenced_tweets`` a number)
+    makes the X parser raise TypeError; the account records a failure, the rest syncs."""
+    x.add_conversations(4)
+    mastodon.add_conversations(6)
+    broken = add_x(service, x)
+    fine = add_mastodon(service, mastodon)
+    odd = {
+        "data": [{"id": "1460323737035677698", "text": "@kindlytrust hi", "referenced_tweets": 7}]
+    }
+    x.fail("GET", x.mentions_path(), Fault.http_status(200, body=odd))
+
+    report = SyncEngine(service).sync_all()
+
+    results = {r.account_id: r for r in report.accounts}
+    assert set(results) == {broken.id, fine.id}
+    assert results[fine.id].ok and results[fine.id].stored == 6
+    failed = results[broken.id]
+    assert failed.error and not failed.reconnect and failed.stored == 0
+    assert "(TypeError)" in failed.error and "try again next time" in failed.error
+    assert Account.get_by_id(broken.id).last_error == failed.error
+    assert cursor_of(broken.id) is None
+
+    again = SyncEngine(service).sync_account(broken.id)
+    assert again.ok and again.stored == 4
+
+
+def test_calls_made_before_a_failure_are_still_counted(service: AccountService, x: X) -> None:
+    """X bills every read: a walk broken off by an error must still add what it read."""
+    x.add_mention("@kindlytrust first")
+    account = add_x(service, x)
+    engine = SyncEngine(service)
+    engine.sync_all()
+    before = engine.usage.totals(account.id).reads
+    x.add_conversations(150)
+
+    def rate_limited_after_first_page(step: SyncProgress) -> None:
+        if not step.done and step.fetched:
+            x.fail(
+                "GET",
+                x.mentions_path(),
+                Fault.http_status(429, headers={"x-rate-limit-reset": "9999999999"}),
+            )
+
+    broken = engine.sync_all(progress=rate_limited_after_first_page)
+
+    assert broken.accounts[0].error and "slow down" in broken.accounts[0].error
+    assert engine.usage.totals(account.id).reads >= before + 100  # the page it did read
