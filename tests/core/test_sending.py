@@ -21,11 +21,13 @@ from app.core.sending import Sender
 from app.core.sync import SyncEngine
 from app.core.vocab import EventKind, Network, ReplyState
 from app.storage.models import CaseEvent, Mention, OutboundReply
+from tests.fakes.facebook import VERSION as FB_VERSION
 from tests.fakes.mastodon import TOKEN as MASTODON_TOKEN
 from tests.fakes.server import Fault
 from tests.helpers import keyring_session
 from tests.helpers.keyring_session import PrivateSecretService
 from tests.helpers.sync_support import (
+    Facebook,
     Mastodon,
     X,
     kill,
@@ -39,41 +41,81 @@ secret_service = keyring_session.secret_service  # fixtures: a keyring a child p
 shared_secrets = keyring_session.shared_secrets
 
 
+Server = Mastodon | X | Facebook
+
+
 @dataclass
 class Net:
-    """One network under test: its fake, the connected account, where replies are POSTed."""
+    """One network under test: its fake and the connected account."""
 
     name: str
-    server: Mastodon | X
+    server: Server
     account: AccountView
-    post_path: str
-    post_attempts: int  # POSTs per send: Mastodon retries (same key), X never does
+    post_attempts: int  # POSTs per send: Mastodon retries (same key); X and Facebook never do
 
     def posts(self) -> list[str]:
         """Ids of the replies the fake created for us, in order."""
         if isinstance(self.server, Mastodon):
             return list(self.server.posted)
-        return [t["id"] for t in self.server.own_posts()]
+        if isinstance(self.server, X):
+            return [t["id"] for t in self.server.own_posts()]
+        return [c["id"] for c in self.server.page_comments()]
+
+    def reply_path(self, reply_id: int) -> str:
+        """Where the reply is POSTed (on Facebook: under the comment it answers)."""
+        if isinstance(self.server, Mastodon):
+            return Mastodon.STATUSES
+        if isinstance(self.server, X):
+            return X.TWEETS
+        raw = Mention.get_by_id(reply(reply_id).in_reply_to_id).raw or {}
+        target = (raw.get("parent") or {}).get("id") or raw["id"]
+        return f"/{FB_VERSION}/{target}/comments"
 
     def post_calls(self) -> int:
-        return len(self.server.calls("POST", self.post_path))
+        return sum(1 for r in self.server.requests if r.method == "POST" and self._posting(r.path))
+
+    def _posting(self, path: str) -> bool:
+        if isinstance(self.server, Mastodon):
+            return path == Mastodon.STATUSES
+        if isinstance(self.server, X):
+            return path == X.TWEETS
+        return path.endswith("/comments")
+
+    def sign_out(self) -> None:
+        if isinstance(self.server, Mastodon):
+            self.server.revoke_tokens()
+        else:
+            self.server.expire_token()
+
+    def sign_in_again(self) -> None:
+        if isinstance(self.server, Mastodon):
+            self.server.tokens.add(MASTODON_TOKEN)
+        elif isinstance(self.server, X):
+            self.server.token = X_TOKEN
+        else:
+            self.server.token = Facebook.TOKEN
 
 
-def start_network(name: str) -> Mastodon | X:
-    server: Mastodon | X = Mastodon() if name == "mastodon" else X()
+def start_network(name: str) -> Server:
+    server: Server = {"mastodon": Mastodon, "x": X, "facebook": Facebook}[name]()
     server.start()
     server.add_conversations(3)
     return server
 
 
-def connect(service: AccountService, server: Mastodon | X) -> Net:
+def connect(service: AccountService, server: Server) -> Net:
     if isinstance(server, Mastodon):
         account = service.add_account(
             Network.MASTODON, server.base_url, "", {"access_token": MASTODON_TOKEN}
         )
-        return Net("mastodon", server, account, Mastodon.STATUSES, 4)
-    account = service.add_account(Network.X, server.base_url, "", {"access_token": X_TOKEN})
-    return Net("x", server, account, X.TWEETS, 1)
+        return Net("mastodon", server, account, 4)
+    if isinstance(server, X):
+        account = service.add_account(Network.X, server.base_url, "", {"access_token": X_TOKEN})
+        return Net("x", server, account, 1)
+    account = service.add_account(
+        Network.FACEBOOK, server.base_url, server.page_id, {"page_token": Facebook.TOKEN}
+    )
+    return Net("facebook", server, account, 1)
 
 
 @pytest.fixture
@@ -89,7 +131,7 @@ def service(db_path: Path, http: httpx.Client) -> Iterator[AccountService]:
     accounts.close()
 
 
-@pytest.fixture(params=["mastodon", "x"])
+@pytest.fixture(params=["mastodon", "x", "facebook"])
 def net(request: pytest.FixtureRequest, service: AccountService) -> Iterator[Net]:
     server = start_network(request.param)
     try:
@@ -122,7 +164,9 @@ def test_answer_lost_after_posting_stays_sending_then_is_read_back_not_posted_ag
     service: AccountService, net: Net
 ) -> None:
     reply_id = queue()
-    net.server.fail("POST", net.post_path, *[Fault.drop_after_handling()] * net.post_attempts)
+    net.server.fail(
+        "POST", net.reply_path(reply_id), *[Fault.drop_after_handling()] * net.post_attempts
+    )
 
     first = Sender(service).send_pending()
 
@@ -145,7 +189,7 @@ def test_answer_lost_after_posting_stays_sending_then_is_read_back_not_posted_ag
 
 def test_server_errors_are_retried_later_never_doubled(service: AccountService, net: Net) -> None:
     reply_id = queue()
-    net.server.fail("POST", net.post_path, *[Fault.http_status(503)] * net.post_attempts)
+    net.server.fail("POST", net.reply_path(reply_id), *[Fault.http_status(503)] * net.post_attempts)
 
     first = Sender(service).send_pending()
 
@@ -190,13 +234,12 @@ def test_signed_out_during_read_back_keeps_the_reply_sending(
     """The first attempt may have been posted: refusing it now must not make it editable and
     sendable again as a new reply (a second post); it waits until the account is reconnected."""
     reply_id = queue()
-    net.server.fail("POST", net.post_path, *[Fault.drop_after_handling()] * net.post_attempts)
+    net.server.fail(
+        "POST", net.reply_path(reply_id), *[Fault.drop_after_handling()] * net.post_attempts
+    )
     Sender(service).send_pending()
     assert len(net.posts()) == 1
-    if isinstance(net.server, Mastodon):
-        net.server.revoke_tokens()
-    else:
-        net.server.expire_token()
+    net.sign_out()
 
     signed_out = Sender(service).send_pending()
 
@@ -206,10 +249,7 @@ def test_signed_out_during_read_back_keeps_the_reply_sending(
     with pytest.raises(ReplyRefused):
         Outbox().edit_failed(reply_id, "Something else")
 
-    if isinstance(net.server, Mastodon):
-        net.server.tokens.add(MASTODON_TOKEN)
-    else:
-        net.server.token = X_TOKEN
+    net.sign_in_again()
     back = Sender(service).send_pending()
 
     assert back.reconciled == [reply_id]
@@ -330,7 +370,7 @@ def test_x_reply_to_a_deleted_post_fails_with_the_reason(service: AccountService
 
 
 @pytest.mark.keyring
-@pytest.mark.parametrize("name", ["mastodon", "x"])
+@pytest.mark.parametrize("name", ["mastodon", "x", "facebook"])
 def test_killed_between_post_and_record_the_restart_posts_nothing_more(
     name: str,
     data_dir: Path,
@@ -345,7 +385,9 @@ def test_killed_between_post_and_record_the_restart_posts_nothing_more(
             net = connect(accounts, server)
             SyncEngine(accounts).sync_all()
         reply_id = queue()
-        held = server.hold("POST", net.post_path)  # the post is made; the answer never leaves
+        held = server.hold(
+            "POST", net.reply_path(reply_id)
+        )  # the post is made; the answer never leaves
 
         child = start_kindly(data_dir, secret_service.env, "sync")
         try:

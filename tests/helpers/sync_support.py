@@ -23,6 +23,7 @@ import httpx
 import peewee as pw
 
 from app.core.networks.base import NetworkClient
+from app.core.networks.facebook import FacebookClient
 from app.core.networks.mastodon import MastodonClient
 from app.core.networks.registry import (
     REGISTRY,
@@ -33,6 +34,7 @@ from app.core.networks.registry import (
 from app.core.networks.x import XClient
 from app.core.vocab import Network
 from app.storage.models import Account, Case, Mention, database
+from tests.fakes.facebook import FakeFacebook
 from tests.fakes.mastodon import FakeMastodon
 from tests.fakes.server import FakeServer, Request, Response
 from tests.fakes.x import FakeX
@@ -191,6 +193,17 @@ class X(Controls, FakeX):
             return set(self.mention_ids)
 
 
+class Facebook(Controls, FakeFacebook):
+    TOKEN = "fb-page-token"
+
+    def add_conversations(self, count: int, *, authors: int = 20) -> list[str]:
+        """A Page post with ``count`` comments by ``authors`` people."""
+        post = self.add_post("Our spring appeal")
+        return [
+            self.add_comment(post, f"Comment {i}", f"Person {i % authors}") for i in range(count)
+        ]
+
+
 # -- clients that do not sleep between retries (in-process tests) ---------------------------------
 
 
@@ -216,11 +229,19 @@ def _x(
     )
 
 
+def _facebook(
+    http: httpx.Client, params: ClientParams, secret: Mapping[str, str], sink: SecretSink
+) -> NetworkClient:
+    page_id = params.remote_id or params.handle
+    return FacebookClient(http, params.base_url, page_id, secret["page_token"], sleep=no_sleep)
+
+
 def quick_registry() -> dict[Network, NetworkEntry]:
     """The real specs and clients; only the back-off between retries is skipped."""
     registry = dict(REGISTRY)
     registry[Network.MASTODON] = NetworkEntry(REGISTRY[Network.MASTODON].spec, _mastodon)
     registry[Network.X] = NetworkEntry(REGISTRY[Network.X].spec, _x)
+    registry[Network.FACEBOOK] = NetworkEntry(REGISTRY[Network.FACEBOOK].spec, _facebook)
     return registry
 
 
