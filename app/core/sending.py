@@ -113,7 +113,9 @@ class Sender:
                     self._mark_sent(reply.id, found.remote_id, found.url, reconciled=True)
                     report.reconciled.append(reply.id)
                     return True
-            self._mark_sending(reply.id)
+            if not self._mark_sending(reply):
+                log.info("reply %d was taken up by another sender meanwhile", reply.id)
+                return True
             posted = client.post_reply(request)
         except UNCERTAIN as error:
             return self._wait(reply.id, error, report, stop=isinstance(error, Offline))
@@ -145,13 +147,24 @@ class Sender:
 
     # -- state changes, each committed on its own -------------------------------------------
 
-    def _mark_sending(self, reply_id: int) -> None:
+    def _mark_sending(self, reply: OutboundReply) -> bool:
+        """Claim the reply for one POST: only if no other sender (the app's timer and a
+        scheduled ``kindly sync`` may run at once) changed it since it was read."""
         with database.atomic():
-            OutboundReply.update(
-                state=ReplyState.SENDING.value,
-                attempts=OutboundReply.attempts + 1,
-                updated_at=datetime.now(UTC),
-            ).where(OutboundReply.id == reply_id).execute()
+            claimed = (
+                OutboundReply.update(
+                    state=ReplyState.SENDING.value,
+                    attempts=OutboundReply.attempts + 1,
+                    updated_at=datetime.now(UTC),
+                )
+                .where(
+                    (OutboundReply.id == reply.id)
+                    & (OutboundReply.state == reply.state)
+                    & (OutboundReply.attempts == reply.attempts)
+                )
+                .execute()
+            )
+        return bool(claimed)
 
     def _mark_sent(self, reply_id: int, remote_id: str, url: str | None, reconciled: bool) -> None:
         now = datetime.now(UTC)
