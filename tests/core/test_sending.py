@@ -7,14 +7,16 @@ actually created: that is the only number that matters to the person being answe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from app.core.accounts import AccountService, AccountView
+from app.core.networks.base import NetworkClient
 from app.core.outbox import Outbox, ReplyRefused
 from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.sending import Sender
@@ -412,3 +414,59 @@ def test_killed_between_post_and_record_the_restart_posts_nothing_more(
         assert events(reply_id, EventKind.REPLY_SENT) == ["Reply sent (confirmed by reading back)"]
     finally:
         server.stop()
+
+
+# -- two senders at once (the desktop app's timer and a scheduled ``kindly sync``) ---------------
+
+
+class SendsMeanwhile(AccountService):
+    """Runs ``meanwhile`` (another sender) once, after this sender has read the reply and
+    before it posts it: the moment a second process can act on the same row."""
+
+    def __init__(self, meanwhile: Callable[[], object], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.meanwhile: Callable[[], object] | None = meanwhile
+
+    def client_for(self, account: AccountView | int) -> NetworkClient:
+        if self.meanwhile is not None:
+            run, self.meanwhile = self.meanwhile, None
+            run()
+        return super().client_for(account)
+
+
+def test_a_reply_another_sender_sent_meanwhile_is_not_posted_again(
+    service: AccountService, http: httpx.Client, net: Net
+) -> None:
+    reply_id = queue()
+    other = Sender(service)
+    slow = SendsMeanwhile(other.send_pending, service.store, http=http, registry=quick_registry())
+
+    report = Sender(slow).send_pending()
+
+    assert report.sent == [] and report.reconciled == []
+    assert reply(reply_id).state == ReplyState.SENT.value
+    assert net.posts() == [reply(reply_id).remote_id]
+    assert events(reply_id, EventKind.REPLY_SENT) == ["Reply sent"]
+
+
+def test_a_reply_two_senders_read_back_at_once_is_posted_once(
+    service: AccountService, http: httpx.Client, net: Net
+) -> None:
+    """After a lost answer both find nothing posted yet (here the lost POST was refused):
+    only the one that marks it SENDING again first may post it."""
+    reply_id = queue()
+    net.server.fail("POST", net.reply_path(reply_id), *[Fault.http_status(503)] * net.post_attempts)
+    Sender(service).send_pending()
+    assert reply(reply_id).state == ReplyState.SENDING.value and net.posts() == []
+    attempts = reply(reply_id).attempts
+
+    class ReadsBackMeanwhile(Sender):
+        def _mark_sending(self, *args: Any, **kwargs: Any) -> Any:
+            Sender(service).send_pending()  # the other process wins the race
+            return super()._mark_sending(*args, **kwargs)
+
+    report = ReadsBackMeanwhile(service).send_pending()
+
+    assert report.sent == []
+    assert net.posts() == [reply(reply_id).remote_id]
+    assert reply(reply_id).attempts == attempts + 1
