@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from app.storage import queries
+from app.storage.db import close_database, open_database
 from app.storage.models import Account, Case, Mention, Person, database
 from app.storage.queries import CaseOrder, CaseQuery, CaseRowData
 from app.storage.vocab import Bucket, Network
@@ -32,8 +33,25 @@ BUCKETS = [Bucket.NEEDS_REPLY.value, Bucket.WAITING.value, Bucket.RESOLVED.value
 LIMITS = [7, 1000]  # and 1 for the unfiltered view: one case per page
 
 
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
+    """Built once for the module, since every test here only reads."""
+    path = tmp_path_factory.mktemp("paging") / "kindly.sqlite3"
+    open_database(path)
+    stored = _fill()
+    close_database()
+    yield path, stored
+
+
 @pytest.fixture
-def cases(db_path: Path) -> list[dict[str, Any]]:
+def cases(filled: tuple[Path, list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    path, stored = filled
+    open_database(path)
+    yield stored
+    close_database()
+
+
+def _fill() -> list[dict[str, Any]]:
     """240 cases over three networks and buckets; returns what was stored, ids included."""
     rng = random.Random(11)
     accounts = {
