@@ -27,6 +27,9 @@ VARIABLES: dict[str, str] = {
 }
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\n]{0,40})\}")
+# What reads as a variable: a name, perhaps mistyped ({phonee}, {first name}). Braces around
+# anything else ("Rosa {she/her}", "{:)}") are ordinary text.
+_NAME_LIKE = re.compile(r"\s*[A-Za-z][A-Za-z0-9_ -]{0,39}\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,10 @@ def render(body: str, values: Mapping[str, str]) -> Rendered:
             return "{"
         if matched == "}}":
             return "}"
-        name = (match.group(1) or "").strip()
+        raw = match.group(1) or ""
+        if not _NAME_LIKE.fullmatch(raw):
+            return matched
+        name = raw.strip()
         if name not in VARIABLES:
             unknown.append(name)
             return matched
@@ -76,8 +82,12 @@ def render(body: str, values: Mapping[str, str]) -> Rendered:
 
 
 def placeholders(text: str) -> list[str]:
-    """Every ``{…}`` still in a draft; sending is refused while there are any."""
-    return [m.group(1).strip() for m in _TOKEN.finditer(text) if m.group(1) is not None]
+    """Every ``{variable}`` still in a draft; sending is refused while there are any."""
+    return [
+        m.group(1).strip()
+        for m in _TOKEN.finditer(text)
+        if m.group(1) is not None and _NAME_LIKE.fullmatch(m.group(1))
+    ]
 
 
 def person_values(display_name: str, handle: str) -> dict[str, str]:

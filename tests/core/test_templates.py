@@ -82,11 +82,18 @@ def test_an_unknown_variable_is_reported_and_left_visible() -> None:
     assert not rendered.complete
 
 
-def test_empty_braces_are_unknown_not_a_crash() -> None:
-    rendered = render("Hi {} there { }", ALL_VALUES)
+def test_braces_around_non_names_are_plain_text_not_a_crash() -> None:
+    rendered = render("Hi {} there { } {:)} {she/her}", ALL_VALUES)
 
-    assert rendered.text == "Hi {} there { }"
-    assert rendered.unknown == ("",)
+    assert rendered.text == "Hi {} there { } {:)} {she/her}"
+    assert rendered.complete
+
+
+def test_a_name_with_braces_in_it_does_not_block_the_reply() -> None:
+    rendered = render("Hi {name}", {**ALL_VALUES, "name": "Rosa {she/her}"})
+
+    assert rendered.text == "Hi Rosa {she/her}"
+    assert placeholders(rendered.text) == []
 
 
 def test_double_braces_are_literal_braces() -> None:
@@ -168,7 +175,8 @@ def test_placeholders_lists_every_variable_left_in_a_draft() -> None:
     assert placeholders("Hi Rosa, nothing left") == []
     assert placeholders("Escaped {{first_name}} is not one") == []
     assert placeholders("Typos count too: {frist_name}") == ["frist_name"]
-    assert placeholders("{}") == [""]
+    assert placeholders("{}") == []
+    assert placeholders("Typed with a space: {first name}") == ["first name"]
 
 
 def test_a_rendered_template_has_placeholders_exactly_where_it_is_incomplete() -> None:
