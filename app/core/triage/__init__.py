@@ -8,6 +8,7 @@ Wiring, once per open database::
 """
 
 from app.core.triage.config import TriageConfig
+from app.core.triage.decisions import DecisionRefused, decide_as_officer
 from app.core.triage.engine import CasePlan, Triage, TriageReport, plan_case
 from app.core.triage.hook import TriageHook
 from app.core.triage.office_hours import (
@@ -31,6 +32,7 @@ __all__ = [
     "AwayPeriod",
     "CasePlan",
     "Deadline",
+    "DecisionRefused",
     "OfficeHours",
     "OfficeHoursError",
     "Priority",
@@ -43,6 +45,7 @@ __all__ = [
     "Urgency",
     "add_office_time",
     "deadline",
+    "decide_as_officer",
     "end_vacation",
     "is_open",
     "office_time_between",

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from app.core.policy.rules import Decision, Outcome, Policy, PolicyEngine
 from app.core.triage.bulk import insert_rows, update_rows
 from app.core.triage.config import TriageConfig
+from app.core.triage.decisions import decide_as_officer
 from app.core.triage.facts import CaseFacts, load_case_facts
 from app.core.triage.office_hours import Deadline, deadline
 from app.core.triage.priority import PriorityInputs, prioritise
@@ -34,7 +35,6 @@ from app.core.triage.sentiment import SentimentScorer, correct_sentiment, score_
 from app.core.vocab import Bucket, CaseStatus, EventKind
 from app.storage.models import Case, CaseEvent, database
 
-OFFICER = "officer"
 AUTOMATIC_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.OPEN})
 
 
@@ -67,7 +67,8 @@ def utcnow() -> datetime:
 
 
 def officer_involved(facts: CaseFacts) -> bool:
-    return facts.reply_count > 0 or facts.last_decision_actor == OFFICER
+    """We replied, or the officer decided or moved this case by hand: it is theirs now."""
+    return facts.reply_count > 0 or facts.officer_decided
 
 
 def plan_case(
@@ -178,6 +179,14 @@ class Triage:
             for row in Case.select(Case.id).where(Case.bucket == Bucket.NEEDS_REPLY.value).tuples()
         ]
         return self.triage_cases(ids, now)
+
+    def decide_as_officer(self, case_id: int, outcome: Outcome, reason: str = "") -> str:
+        """The officer's call, recorded with actor "officer"; a case sent back to the inbox is
+        ranked at once. Returns the recorded detail."""
+        detail = decide_as_officer(case_id, outcome, reason, self.clock())
+        if outcome is Outcome.RESPOND:
+            self.triage_cases([case_id])
+        return detail
 
     def correct_sentiment(self, mention_id: int, score: float) -> None:
         """The officer's reading of a mention; it sticks, and the case is re-ranked at once."""

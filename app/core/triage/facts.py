@@ -1,9 +1,11 @@
-"""What triage and the composer need to know about cases, read in a few set-sized queries.
+"""What triage and the composer need to know about cases, read in one statement per 400 cases.
 
 For each case: its status and author, its newest mention (what the policy looks at), when its
-response clock started (the oldest mention we have not answered since our last reply), whether
-the newest mention replies to one of our posts, and the last decision on record. Six queries
-per 400 cases, whatever the number of mentions, so triage keeps up with ingest.
+response clock started (the oldest mention we have not answered since our last reply), the last
+decision on record, and what the case row holds now. Correlated subqueries let SQLite walk its
+indexes once per case, and the statement text is written here once per chunk size: building it
+with the query builder cost more than running it, at ingest's rate of a page every few ms.
+Only standard SQL is used (COALESCE, subqueries), so a later PostgreSQL backend can run it too.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-import peewee as pw
+from functools import lru_cache
 
 from app.core.policy.rules import MentionFacts
 from app.core.vocab import CaseStatus, EventKind, Network, ReplyState, Stance
@@ -21,6 +22,7 @@ from app.storage.models import Case, CaseEvent, Mention, OutboundReply, Person, 
 CHUNK = 400
 ANSWERED_STATES = (ReplyState.QUEUED.value, ReplyState.SENDING.value, ReplyState.SENT.value)
 REPLY_KINDS = frozenset({"reply", "comment"})  # a reply to our post; a comment on our Page
+OFFICER = "officer"  # the actor of what the officer does by hand (app.core.cases)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class CaseFacts:
     clock_start: datetime  # when the response clock started
     last_decision_actor: str | None
     last_decision_detail: str | None
+    officer_decided: bool = False  # the officer decided or moved this case by hand before
     stored_priority: float = 0.0  # what the case row holds now, so unchanged rows are not written
     stored_due_at: datetime | None = None
     stored_why: str = ""
@@ -58,13 +61,6 @@ class CaseFacts:
         )
 
 
-def _in(field: pw.Field, values: Sequence[object]) -> pw.Expression:
-    """``field IN (…)`` with the values as plain parameters: peewee builds a node per value in
-    ``in_``, which costs more than the query itself for the hundreds of ids triage passes."""
-    marks = ", ".join(database.param for _ in values)
-    return pw.Expression(field, "IN", pw.SQL(f"({marks})", list(values)))
-
-
 def _stamp(value: object) -> datetime:
     """A stored UTC timestamp read as text (``YYYY-MM-DD HH:MM:SS.ffffff``), parsed quickly."""
     if isinstance(value, datetime):
@@ -79,6 +75,50 @@ def _stance(value: str) -> Stance:
         return Stance.UNKNOWN
 
 
+def _q(name: str) -> str:
+    return '"' + name + '"'
+
+
+@lru_cache(maxsize=16)
+def _facts_sql(count: int) -> str:
+    """The facts statement for ``count`` case ids (cached: chunks are mostly the same size)."""
+    p = database.param
+    case, person, mention = (_q(m._meta.table_name) for m in (Case, Person, Mention))
+    reply, event = _q(OutboundReply._meta.table_name), _q(CaseEvent._meta.table_name)
+    answered = ", ".join(p for _ in ANSWERED_STATES)
+    marks = ", ".join(p for _ in range(count))
+    return f"""
+SELECT c.id, c.account_id, c.status, c.network, c.reply_count, c.last_activity_at,
+       c.priority, c.due_at, c.why,
+       pe.id, pe.handle, pe.display_name, pe.follower_count, pe.stance,
+       m.id, m.text, m.sentiment, m.in_reply_to_id, m.kind,
+       (SELECT MIN(m2.created_at) FROM {mention} m2
+         WHERE m2.case_id = c.id AND m2.created_at > COALESCE(
+               (SELECT MAX(r.created_at) FROM {reply} r
+                 WHERE r.case_id = c.id AND r.state IN ({answered})), '')),
+       d.actor, d.detail,
+       EXISTS (SELECT 1 FROM {event} o WHERE o.case_id = c.id AND o.actor = {p}
+                  AND o.kind IN ({p}, {p}))
+  FROM {case} c
+  JOIN {person} pe ON pe.id = c.person_id
+  LEFT JOIN {mention} m ON m.id = (
+       SELECT m3.id FROM {mention} m3 WHERE m3.case_id = c.id
+        ORDER BY m3.created_at DESC, m3.id DESC LIMIT 1)
+  LEFT JOIN {event} d ON d.id = (
+       SELECT MAX(e.id) FROM {event} e WHERE e.case_id = c.id AND e.kind = {p})
+ WHERE c.id IN ({marks})"""
+
+
+@lru_cache(maxsize=16)
+def _ours_sql(count: int) -> str:
+    p = database.param
+    marks = ", ".join(p for _ in range(count))
+    return (
+        f"SELECT remote_id FROM {_q(OutboundReply._meta.table_name)} "
+        f"WHERE account_id = {p} AND remote_id IN ({marks})"
+    )
+
+
 def load_case_facts(case_ids: Sequence[int]) -> dict[int, CaseFacts]:
     """Facts for each existing case among ``case_ids``."""
     found: dict[int, CaseFacts] = {}
@@ -89,44 +129,23 @@ def load_case_facts(case_ids: Sequence[int]) -> dict[int, CaseFacts]:
 
 
 def _load_chunk(ids: list[int]) -> dict[int, CaseFacts]:
-    cases = (
-        Case.select(
-            Case.id,
-            Case.account,
-            Case.status,
-            Case.network,
-            Case.reply_count,
-            Case.last_activity_at.cast("TEXT"),
-            Case.priority,
-            Case.due_at.cast("TEXT"),
-            Case.why,
-            Person.id,
-            Person.handle,
-            Person.display_name,
-            Person.follower_count,
-            Person.stance,
-        )
-        .join(Person)
-        .where(_in(Case.id, ids))
-        .tuples()
-    )
-    rows = {row[0]: row for row in cases}
-    if not rows:
-        return {}
-    newest = _newest_mentions(ids)
-    starts = _clock_starts(ids)
-    ours = _replies_to_us(
-        {row[1] for row in rows.values()},
-        {m[3] for m in newest.values() if m[3]},
-    )
-    decisions = _last_decisions(ids)
+    params = [
+        *ANSWERED_STATES,
+        OFFICER,
+        EventKind.DECISION.value,
+        EventKind.STATUS_CHANGED.value,
+        EventKind.DECISION.value,
+        *ids,
+    ]
+    rows = database.execute_sql(_facts_sql(len(ids)), params).fetchall()
+    ours = _replies_to_us(rows)
     facts: dict[int, CaseFacts] = {}
-    for case_id, row in rows.items():
-        (_, account_id, status, network, reply_count, last_at) = row[:6]
-        (priority, due_at, why, person_id, handle, display_name, followers, stance) = row[6:]
-        mention = newest.get(case_id)
-        mention_id, text, sentiment, parent, kind = mention or (None, "", None, None, "")
-        actor, detail = decisions.get(case_id, (None, None))
+    for row in rows:
+        (case_id, account_id, status, network, reply_count, last_at, priority, due_at, why) = row[
+            :9
+        ]
+        (person_id, handle, display_name, followers, stance) = row[9:14]
+        (mention_id, text, sentiment, parent, kind, clock, actor, detail, by_officer) = row[14:]
         facts[case_id] = CaseFacts(
             case_id=case_id,
             account_id=account_id,
@@ -139,12 +158,13 @@ def _load_chunk(ids: list[int]) -> dict[int, CaseFacts]:
             stance=_stance(stance),
             reply_count=reply_count,
             newest_mention_id=mention_id,
-            newest_text=text,
+            newest_text=text or "",
             newest_sentiment=sentiment,
-            reply_to_us=kind in REPLY_KINDS or (parent is not None and parent in ours),
-            clock_start=starts.get(case_id) or _stamp(last_at),
+            reply_to_us=kind in REPLY_KINDS or (account_id, parent) in ours,
+            clock_start=_stamp(clock or last_at),
             last_decision_actor=actor,
             last_decision_detail=detail,
+            officer_decided=bool(by_officer),
             stored_priority=priority,
             stored_due_at=None if due_at is None else _stamp(due_at),
             stored_why=why,
@@ -152,75 +172,15 @@ def _load_chunk(ids: list[int]) -> dict[int, CaseFacts]:
     return facts
 
 
-_NewestRow = tuple[int, str, float | None, str | None, str]
-
-
-def _newest_mentions(ids: list[int]) -> dict[int, _NewestRow]:
-    """The newest mention of each case: (id, text, sentiment, in_reply_to_id, kind)."""
-    later = Mention.alias()
-    newest_id = (
-        later.select(later.id)
-        .where(later.case == Case.id)
-        .order_by(later.created_at.desc(), later.id.desc())
-        .limit(1)
-    )
-    ids_query = Case.select(newest_id).where(_in(Case.id, ids))
-    query = (
-        Mention.select(
-            Mention.case,
-            Mention.id,
-            Mention.text,
-            Mention.sentiment,
-            Mention.in_reply_to_id,
-            Mention.kind,
-        )
-        .where(Mention.id.in_(ids_query))
-        .tuples()
-    )
-    return {row[0]: row[1:] for row in query}
-
-
-def _clock_starts(ids: list[int]) -> dict[int, datetime]:
-    """The oldest mention of each case written after our last reply (queued counts)."""
-    reply = OutboundReply.alias()
-    last_reply = reply.select(pw.fn.MAX(reply.created_at)).where(
-        (reply.case == Mention.case) & reply.state.in_(ANSWERED_STATES)
-    )
-    query = (
-        Mention.select(Mention.case, pw.fn.MIN(Mention.created_at).coerce(False))
-        .where(
-            _in(Mention.case, ids) & (Mention.created_at > pw.fn.IFNULL(last_reply, pw.SQL("''")))
-        )
-        .group_by(Mention.case)
-        .tuples()
-    )
-    return {case_id: _stamp(start) for case_id, start in query}
-
-
-def _replies_to_us(account_ids: set[int], parents: set[str]) -> set[str]:
-    """Which of these parent post ids are replies we posted."""
-    if not parents:
-        return set()
-    query = (
-        OutboundReply.select(OutboundReply.remote_id)
-        .where(
-            _in(OutboundReply.account, sorted(account_ids))
-            & _in(OutboundReply.remote_id, sorted(parents))
-        )
-        .tuples()
-    )
-    return {remote_id for (remote_id,) in query}
-
-
-def _last_decisions(ids: list[int]) -> dict[int, tuple[str, str]]:
-    latest = (
-        CaseEvent.select(pw.fn.MAX(CaseEvent.id))
-        .where((CaseEvent.kind == EventKind.DECISION.value) & _in(CaseEvent.case, ids))
-        .group_by(CaseEvent.case)
-    )
-    query = (
-        CaseEvent.select(CaseEvent.case, CaseEvent.actor, CaseEvent.detail)
-        .where(CaseEvent.id.in_(latest))
-        .tuples()
-    )
-    return {case_id: (actor, detail) for case_id, actor, detail in query}
+def _replies_to_us(rows: list[tuple[object, ...]]) -> set[tuple[object, object]]:
+    """(account, parent id) pairs where the newest mention replies to a post of ours."""
+    parents: dict[object, set[object]] = {}
+    for row in rows:
+        if row[17] is not None:
+            parents.setdefault(row[1], set()).add(row[17])
+    found: set[tuple[object, object]] = set()
+    for account_id, wanted in parents.items():
+        listed = sorted(wanted, key=str)
+        cursor = database.execute_sql(_ours_sql(len(listed)), [account_id, *listed])
+        found.update((account_id, remote_id) for (remote_id,) in cursor.fetchall())
+    return found

@@ -10,6 +10,7 @@ overwritten by any later scoring.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from app.core.triage.bulk import update_rows
 from app.storage.models import Mention, database
@@ -69,20 +70,22 @@ def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
+@lru_cache(maxsize=16)
+def _unscored_sql(count: int) -> str:
+    """Written once per chunk size: building it per page cost more than running it."""
+    marks = ", ".join(database.param for _ in range(count))
+    return (
+        f'SELECT id, text FROM "{Mention._meta.table_name}" WHERE id IN ({marks}) '
+        "AND sentiment IS NULL AND sentiment_corrected = 0"
+    )
+
+
 def score_unscored(mention_ids: Sequence[int], scorer: SentimentScorer) -> int:
     """Score the given mentions that have no score yet (never a corrected one). Returns count."""
     pending: list[tuple[int, str]] = []
     for chunk in _chunks(mention_ids):
-        query = (
-            Mention.select(Mention.id, Mention.text)
-            .where(
-                Mention.id.in_(list(chunk))
-                & Mention.sentiment.is_null()
-                & (Mention.sentiment_corrected == False)  # noqa: E712
-            )
-            .tuples()
-        )
-        pending.extend(query)
+        cursor = database.execute_sql(_unscored_sql(len(chunk)), list(chunk))
+        pending.extend(cursor.fetchall())
     return _store_scores(pending, scorer)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from app.core.cases import CaseService
 from app.core.outbox import Outbox
 from app.core.policy.rules import Conditions, Outcome, Policy, Rule
 from app.core.vocab import CaseStatus, EventKind, ReplyState
@@ -90,13 +91,22 @@ def test_leave_alone_is_only_suggested_when_the_officer_is_in_the_conversation(d
 
 def test_the_officers_own_status_is_not_overridden(desk: Desk) -> None:
     (case_id,) = desk.ingest(desk.mention("Hello", conversation_id="t")).new_cases
-    Case.update(status=CaseStatus.LEFT_ALONE.value, bucket="left_alone").where(
-        Case.id == case_id
-    ).execute()
+    CaseService().set_status(case_id, CaseStatus.LEFT_ALONE, "Known time-waster")
     before = decisions(case_id)
     desk.ingest(desk.mention("My lawyer will call", conversation_id="t"))
     assert Case.get_by_id(case_id).status == CaseStatus.LEFT_ALONE.value
     assert decisions(case_id) == before
+
+
+def test_a_case_the_officer_took_back_is_not_left_alone_again(desk: Desk) -> None:
+    spam = "Crypto giveaway at https://scam.example/x"
+    (case_id,) = desk.ingest(desk.mention(spam, conversation_id="t")).new_cases
+    assert Case.get_by_id(case_id).status == CaseStatus.LEFT_ALONE.value
+    CaseService().set_status(case_id, CaseStatus.OPEN)  # "this one is real, I'll answer it"
+    desk.ingest(desk.mention(spam + " again", conversation_id="t"))
+    case = Case.get_by_id(case_id)
+    assert case.status == CaseStatus.OPEN.value
+    assert "suggests spam" in case.why
 
 
 def test_the_clock_starts_at_the_first_message_after_our_last_reply(desk: Desk) -> None:
