@@ -90,7 +90,7 @@ def test_sync_command_exits_1_and_says_reconnect_when_the_token_is_refused(
     assert line.endswith("(reconnect this account)")
     assert "Traceback" not in done.stderr
     row = Account.get_by_id(connected.id)
-    assert row.last_error and "Reconnect this account" in row.last_error
+    assert row.last_error and "Reconnect" in row.last_error
     assert row.last_sync_at is None
     assert Mention.select().count() == 0
 

@@ -202,7 +202,7 @@ def test_one_accounts_failure_is_recorded_on_it_and_stops_no_other(
 
     auth = results[bad_auth.id]
     assert auth.reconnect and auth.stored == 0
-    assert auth.error and "Reconnect this account" in auth.error
+    assert auth.error and "Reconnect" in auth.error
     server = results[failing.id]
     assert not server.reconnect and server.stored == 0
     assert server.error and "X is having trouble (HTTP 500)" in server.error
