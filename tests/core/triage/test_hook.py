@@ -170,3 +170,25 @@ def test_no_rule_matching_records_kindly_and_the_standard_target(
         ("kindly", "Respond within 2 h (standard target): no rule matched")
     ]
     assert Case.get_by_id(case_id).why == "1 h 55 min left · standard target"
+
+
+def test_the_inbox_order_puts_an_overdue_complaint_from_a_big_account_above_praise(
+    desk: Desk,
+) -> None:
+    (praise,) = desk.ingest(
+        desk.mention("Thank you, wonderful work, we love it!", author=desk.person("fan", 40))
+    ).new_cases
+    (complaint,) = desk.ingest(
+        desk.mention(
+            "Still no reply about my refund. Disappointed.",
+            author=desk.person("critic", 12_000),
+            ago=timedelta(days=2, hours=19),  # Friday 15:00: due 16:00, 2 office hours ago
+        )
+    ).new_cases
+    (question,) = desk.ingest(
+        desk.mention("When does the walk start?", author=desk.person("walker", 300))
+    ).new_cases
+    order = [c.id for c in Case.select(Case.id).order_by(Case.priority.desc())]
+    assert order == [complaint, question, praise]
+    why = Case.get_by_id(complaint).why
+    assert why.endswith("negative · 12k followers · overdue 2 h · rule: Service complaint")
