@@ -208,6 +208,14 @@ def _clock(ctx: DraftContext, config: TriageConfig) -> list[Reminder]:
     return found
 
 
+_WOULD = {
+    Outcome.LEAVE_ALONE: "leave this alone",
+    Outcome.SPAM: "mark this as spam",
+    Outcome.ESCALATE: "escalate this",
+    Outcome.RESPOND: "ask for a reply",
+}
+
+
 def _policy(ctx: DraftContext) -> list[Reminder]:
     decision = ctx.decision
     if decision is None or decision.rule is None:
@@ -218,8 +226,8 @@ def _policy(ctx: DraftContext) -> list[Reminder]:
             Reminder(
                 ReminderKind.SUGGESTION,
                 Severity.INFO,
-                f"The rule “{rule.name}” would {decision.outcome.label.lower()} this: "
-                f"{decision.reason} You are in this conversation, so it is your call.",
+                f"The rule “{rule.name}” would {_WOULD[decision.outcome]}: {decision.reason} "
+                "You are in this conversation, so it is your call.",
             )
         ]
     if decision.outcome is Outcome.ESCALATE:

@@ -220,7 +220,7 @@ def test_policy_reminders_escalation_and_suggestions() -> None:
         replace(DRAFT, decision=Decision(Outcome.LEAVE_ALONE, troll, None), suggested_only=True),
         ReminderKind.SUGGESTION,
     )
-    assert "would leave alone this: Feeds it." in suggestion.message
+    assert "would leave this alone: Feeds it." in suggestion.message
 
 
 def test_reminders_are_ordered_blocking_first() -> None:

@@ -1,8 +1,12 @@
 """Triage at ingest: the ``IngestHook`` that scores and ranks what sync has just stored.
 
 It runs inside the ingest transaction, so a batch of mentions, their sentiment, their cases'
-priorities and the decisions recorded on them are stored together or not at all. All work is
-batched (one VADER pass, a few set-sized queries and ``executemany`` writes per 400 cases).
+priorities and the decisions recorded on them are stored together. All work is batched (one
+VADER pass, one facts statement and a few ``executemany`` writes per 400 cases).
+
+Triage must never stop sync from storing mentions: its work runs in a savepoint, and if it
+fails (a bug, a damaged row) only triage's own writes are rolled back, the error is logged, and
+the mentions stay stored untriaged until the next ``Triage.refresh``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import time
 
 from app.core.ingest import IngestResult
 from app.core.triage.engine import Triage, TriageReport
+from app.storage.models import database
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +27,23 @@ class TriageHook:
     def __init__(self, triage: Triage) -> None:
         self.triage = triage
         self.last_report = TriageReport()
+        self.failures = 0
 
     def after_ingest(self, result: IngestResult) -> None:
         if not result.mention_ids and not result.touched_cases:
             return
         started = time.perf_counter()
-        scored = self.triage.score_mentions(result.mention_ids)
-        report = self.triage.triage_cases(result.touched_cases)
+        try:
+            with database.atomic():
+                scored = self.triage.score_mentions(result.mention_ids)
+                report = self.triage.triage_cases(result.touched_cases)
+        except Exception:
+            self.failures += 1
+            log.exception(
+                "triage failed for %d new mentions; they are stored and wait for the next refresh",
+                len(result.mention_ids),
+            )
+            return
         report.scored = scored
         self.last_report = report
         log.debug(

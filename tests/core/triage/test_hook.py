@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
+import pytest
+
 from app.core.cases import CaseService
+from app.core.ingest import Ingestor
 from app.core.outbox import Outbox
 from app.core.policy.rules import Conditions, Outcome, Policy, Rule
-from app.core.vocab import CaseStatus, EventKind, ReplyState
+from app.core.policy.store import default_policy
+from app.core.triage import Triage, TriageHook
+from app.core.triage.sentiment import SentimentScorer
+from app.core.vocab import CaseStatus, EventKind, Network, ReplyState
 from app.storage.models import Case, CaseEvent, Mention, OutboundReply
 from tests.core.triage.conftest import NOW, Desk
 
@@ -192,3 +198,27 @@ def test_the_inbox_order_puts_an_overdue_complaint_from_a_big_account_above_prai
     assert order == [complaint, question, praise]
     why = Case.get_by_id(complaint).why
     assert why.endswith("negative · 12k followers · overdue 2 h · rule: Service complaint")
+
+
+class BrokenScorer(SentimentScorer):
+    """A scorer that fails, as a bug or a damaged lexicon would."""
+
+    def score_many(self, texts: Sequence[str]) -> list[float]:
+        raise RuntimeError("lexicon damaged")
+
+
+def test_a_triage_failure_never_stops_mentions_being_stored(
+    desk: Desk, caplog: pytest.LogCaptureFixture
+) -> None:
+    hook = TriageHook(
+        Triage(default_policy(), desk.triage.config, BrokenScorer(), clock=lambda: NOW)
+    )
+    ingestor = Ingestor([hook])
+    result = ingestor.ingest(desk.account_id, Network.MASTODON, [desk.mention("My lawyer says hi")])
+    (case_id,) = result.new_cases
+    assert Mention.get(Mention.case == case_id).sentiment is None
+    assert Case.get_by_id(case_id).why == ""
+    assert hook.failures == 1 and "triage failed" in caplog.text
+    desk.triage.score_mentions(result.mention_ids)
+    desk.triage.refresh()
+    assert Case.get_by_id(case_id).why.endswith("rule: Legal")
