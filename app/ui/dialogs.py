@@ -93,7 +93,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("n", "Add a note to the case"),
     ("/", "Search"),
     ("Esc", "Leave the search box or composer"),
-    ("F5", "Refresh"),
+    ("F5", "Sync now: fetch new mentions, send queued replies"),
     ("?", "This sheet"),
 ]
 

@@ -168,7 +168,8 @@ class BlueskyClient:
         """createSession: only without a usable session, and never twice in a short while."""
         if not self._password:
             raise AuthError(
-                "Bluesky needs you to sign in to this account again. Reconnect it in Settings "
+                "Bluesky needs you to sign in to this account again. Reconnect this account "
+                "(File → Accounts) "
                 "with an app password.",
                 "no session and no app password",
             )

@@ -329,7 +329,7 @@ def error_for(response: httpx.Response, what: str) -> NetworkError:
         )
     if status == 401 or name in SIGNED_OUT_ERRORS:
         return AuthError(
-            "Bluesky signed Kindly out of this account. Reconnect this account in Settings.",
+            "Bluesky signed Kindly out of this account. Reconnect this account (File → Accounts…).",
             detail,
         )
     if status == 404 or name in ("RecordNotFound", "NotFound"):

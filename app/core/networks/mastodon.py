@@ -263,7 +263,7 @@ def error_for(response: httpx.Response, what: str) -> NetworkError:
     if status == 401 or (status == 403 and re.search(r"scope|login|disabled", message, re.I)):
         return AuthError(
             "Mastodon no longer accepts Kindly's access to this account. "
-            "Reconnect this account in Settings.",
+            "Reconnect this account (File → Accounts…).",
             detail,
         )
     if status in (404, 410):

@@ -60,7 +60,7 @@ PAGE_SIZE = 100  # the most X allows per page: fewer calls, and X bills per call
 SNOWFLAKE_EPOCH_MS = 1288834974657  # X ids carry their creation time since this instant
 TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,author_id"
 USER_FIELDS = "public_metrics,username,name,description"
-RECONNECT = "X no longer accepts this account's sign-in. Reconnect this account in Settings."
+RECONNECT = "X no longer accepts this account's sign-in. Reconnect this account (File → Accounts…)."
 
 
 def x_rate_limit(response: httpx.Response) -> RateLimitSignal | None:

@@ -153,7 +153,7 @@ def test_a_refused_refresh_token_needs_reconnecting(fake: FakeBluesky, http: htt
     client = make(fake, http, secret=stored[-1])  # the keyring keeps no app password
     with pytest.raises(AuthError) as raised:
         collect(client.fetch_mentions(None))
-    assert "Reconnect it in Settings" in raised.value.user_message
+    assert "Reconnect this account" in raised.value.user_message
     assert "fake-" not in str(raised.value) + raised.value.user_message
     assert fake.create_session_calls == 1
 
