@@ -37,12 +37,13 @@ def spec_tables(path: Path) -> dict[str, Any]:
 
 def load_script(name: str) -> ModuleType:
     """Import packaging/<name>.py (packaging/ is not a package)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, PACKAGING / f"{name}.py")
+    key = f"kindly_packaging_{name}"  # never shadow a real package called "build"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, PACKAGING / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[key] = module
     spec.loader.exec_module(module)
     return module
 
