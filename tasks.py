@@ -43,8 +43,10 @@ def wanted_stamp() -> str:
 def ensure_venv() -> Path:
     """Create .venv and install the locked dependencies unless already done."""
     if sys.version_info < MIN_PYTHON:
-        sys.exit(f"Kindly needs Python {'.'.join(map(str, MIN_PYTHON))} or newer; "
-                 f"this is {sys.version.split()[0]}.")
+        sys.exit(
+            f"Kindly needs Python {'.'.join(map(str, MIN_PYTHON))} or newer; "
+            f"this is {sys.version.split()[0]}."
+        )
     python = venv_python()
     stamp = wanted_stamp()
     if python.exists() and STAMP.exists() and STAMP.read_text() == stamp:
@@ -94,9 +96,24 @@ def cmd_build(args: list[str]) -> int:
 def cmd_lock(args: list[str]) -> int:
     python = ensure_venv()
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "uv"], check=True)
-    return run(python, "-m", "uv", "pip", "compile", "pyproject.toml", "--extra", "dev",
-               "--extra", "build", "--universal", "--python-version", "3.11",
-               "-o", str(LOCK.name), *args)
+    return run(
+        python,
+        "-m",
+        "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "--extra",
+        "dev",
+        "--extra",
+        "build",
+        "--universal",
+        "--python-version",
+        "3.11",
+        "-o",
+        str(LOCK.name),
+        *args,
+    )
 
 
 COMMANDS = {
