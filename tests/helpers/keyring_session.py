@@ -11,12 +11,30 @@ instead when KINDLY_REQUIRE_REAL_KEYRING is set). A test module picks both fixtu
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from app.core.secrets import SecretStore
 from tests.core.secrets.conftest import PrivateSecretService, secret_service
 
 __all__ = ["PrivateSecretService", "secret_service", "shared_secrets"]
+
+
+def wait_for_default_collection(address: str, timeout: float = 10.0) -> None:
+    """gnome-keyring answers on the bus before ``--unlock`` has created the login keyring;
+    a secret written in between makes it try to create a collection with a prompt, which
+    fails without a display ("Prompt dismissed"). Wait until the ``default`` alias exists."""
+    from jeepney.io.blocking import open_dbus_connection
+    from secretstorage.util import SERVICE_IFACE, SS_PATH, DBusAddressWrapper
+
+    deadline = time.monotonic() + timeout
+    with open_dbus_connection(address) as connection:
+        service = DBusAddressWrapper(SS_PATH, SERVICE_IFACE, connection)
+        while service.call("ReadAlias", "s", "default")[0] == "/":
+            if time.monotonic() > deadline:
+                raise AssertionError("the private keyring never got its default collection")
+            time.sleep(0.02)
 
 
 @pytest.fixture
@@ -27,6 +45,7 @@ def shared_secrets(
     from keyring.backends import SecretService
 
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", secret_service.address)
+    wait_for_default_collection(secret_service.address)
     store = SecretStore(SecretService.Keyring())
     assert store.backend_info().is_secure
     return store
