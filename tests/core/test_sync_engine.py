@@ -19,6 +19,8 @@ from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.sync import SyncEngine, SyncProgress
 from app.core.vocab import Network
 from app.storage.models import Account, Case, Mention
+from tests.fakes.bluesky import PASSWORD as BSKY_PASSWORD
+from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.mastodon import TOKEN as MASTODON_TOKEN
 from tests.fakes.server import Fault
 from tests.helpers.sync_support import (
@@ -146,6 +148,44 @@ def test_x_newest_first_keeps_the_old_cursor_until_the_last_batch(
     assert third.stored == 0 and third.accounts[0].ok
     assert Mention.select().count() == 380
     assert cursor_of(account.id) == newest
+
+
+def test_bluesky_newest_first_stores_each_once_and_moves_the_mark_with_the_last_batch(
+    service: AccountService,
+) -> None:
+    with FakeBluesky() as bluesky:
+        bluesky.add_mentions(260, authors=30)  # 3 pages of 100, newest first
+        bluesky.overlap = 4  # each page repeats 4 notifications of the previous one
+        account = service.add_account(
+            Network.BLUESKY, bluesky.base_url, "kindlytrust.test", {"app_password": BSKY_PASSWORD}
+        )
+        engine = SyncEngine(service)
+        cursors_during: list[str | None] = []
+
+        def progress(step: SyncProgress) -> None:
+            if not step.done:
+                cursors_during.append(cursor_of(account.id))
+
+        first = engine.sync_all(progress=progress)
+
+        assert first.accounts[0].ok, first.accounts[0].error
+        assert first.stored == 260
+        assert len(cursors_during) >= 3
+        assert cursors_during[:-1] == [None] * (len(cursors_during) - 1)
+        mark = cursor_of(account.id)
+        assert mark is not None and cursors_during[-1] == mark
+        uris = {n.post_uri for n in bluesky.notifications}  # no request is being served
+        assert sorted(stored_ids(account.id)) == sorted(uris)
+
+        second = engine.sync_all()
+        assert second.accounts[0].ok and second.stored == 0
+        assert cursor_of(account.id) == mark
+
+        bluesky.add_mentions(30, authors=5, text="Later {i}")
+        third = engine.sync_all()
+        assert third.stored == 30 and cursor_of(account.id) != mark
+        assert Mention.select().count() == 290
+        assert check_store().sound
 
 
 def test_a_newest_first_walk_broken_off_is_read_again_without_duplicates(
