@@ -222,3 +222,12 @@ def test_a_triage_failure_never_stops_mentions_being_stored(
     desk.triage.score_mentions(result.mention_ids)
     desk.triage.refresh()
     assert Case.get_by_id(case_id).why.endswith("rule: Legal")
+
+
+def test_refresh_covers_more_cases_than_one_chunk(desk: Desk) -> None:
+    many = [desk.mention(f"Hello number {n}", author=desk.person(f"p{n}")) for n in range(450)]
+    assert len(desk.ingest(*many).new_cases) == 450
+    desk.triage.policy = Policy(rules=(Rule("All", respond_within_hours=4),))
+    report = desk.triage.refresh()
+    assert (report.cases, report.decisions_recorded) == (450, 450)
+    assert Case.select().where(Case.why.endswith("rule: All")).count() == 450
