@@ -112,6 +112,9 @@ class SyncEngine:
                 seen += len(batch.mentions)
                 if progress is not None:
                     progress(SyncProgress(view.id, view.label, seen))
+                if cancel is not None and cancel.is_set():
+                    result.cancelled = True  # now, not after waiting for the next page
+                    break
         except NetworkError as error:
             result.error = error.user_message
             result.reconnect = isinstance(error, AuthError)
