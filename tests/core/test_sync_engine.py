@@ -306,6 +306,7 @@ def test_cancel_stops_between_batches_and_keeps_what_was_committed(
     report = SyncEngine(service).sync_all(cancel=cancel, progress=cancel_after_first_batch)
 
     assert [r.account_id for r in report.accounts] == [account.id]  # X not started
+    assert notification_requests(mastodon) == 1  # the next page was not even asked for
     result = report.accounts[0]
     assert result.cancelled and result.error is None and not result.ok
     assert result.stored == 80 and Mention.select().count() == 80
