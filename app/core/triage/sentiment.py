@@ -18,13 +18,17 @@ from app.storage.models import Mention, database
 MAX_SCORED = 5_000  # characters of a mention VADER reads; the opening says how it feels
 NEUTRAL_BAND = 0.05  # VADER's own convention: |compound| < 0.05 is neutral
 CHUNK = 400
+CACHE_SIZE = 20_000  # texts whose score is remembered between batches (a few MB at most)
 
 
 class SentimentScorer:
-    """Scores texts with one shared VADER analyzer, loaded on first use."""
+    """Scores texts with one shared VADER analyzer, loaded on first use. Scores of recent texts
+    are remembered (a bounded cache): campaign copy-paste arrives page after page."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache_size: int = CACHE_SIZE) -> None:
         self._polarity: object | None = None
+        self._cache: dict[str, float] = {}
+        self._cache_size = cache_size
 
     def _analyzer(self) -> object:
         if self._polarity is None:
@@ -39,13 +43,15 @@ class SentimentScorer:
     def score_many(self, texts: Sequence[str]) -> list[float]:
         analyzer = self._analyzer()
         polarity = analyzer.polarity_scores  # type: ignore[attr-defined]
-        seen: dict[str, float] = {}
+        seen = self._cache
         scores: list[float] = []
         for text in texts:
             key = text[:MAX_SCORED]
             value = seen.get(key)
             if value is None:
                 value = float(polarity(key)["compound"]) if key.strip() else 0.0
+                if len(seen) >= self._cache_size:
+                    seen.clear()
                 seen[key] = value
             scores.append(value)
         return scores

@@ -78,3 +78,10 @@ def test_corrections_must_be_in_range(desk: Desk) -> None:
     mention = Mention.get(Mention.case == case_id)
     with pytest.raises(ValueError, match="-1"):
         desk.triage.correct_sentiment(mention.id, 2.0)
+
+
+def test_the_score_cache_is_bounded_and_gives_the_same_scores() -> None:
+    scorer = SentimentScorer(cache_size=2)
+    first = scorer.score_many(["good", "bad", "fine", "good"])
+    assert first == SentimentScorer().score_many(["good", "bad", "fine", "good"])
+    assert scorer.score_many(["bad"]) == [first[1]]
