@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from app.core.accounts import AccountService
+from app.core.backups import BackupService
 from app.core.cases import CaseService
 from app.core.inbox import Inbox
 from app.core.outbox import Outbox
+from app.core.retention import Retention
 from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.sending import Sender
 from app.core.settings import Settings
@@ -52,6 +54,14 @@ class AppContext:
     @cached_property
     def sender(self) -> Sender:
         return Sender(self.accounts)
+
+    @cached_property
+    def backups(self) -> BackupService:
+        return BackupService(self.database_path)
+
+    @cached_property
+    def retention(self) -> Retention:
+        return Retention()
 
     def close(self) -> None:
         """Close what the services opened (the HTTP client); the database is not ours."""

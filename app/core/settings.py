@@ -45,6 +45,25 @@ REGISTRY: dict[str, Option[Any]] = {
     option.key: option for option in (ORG_NAME, SIGNATURE, PHONE, EMAIL, SYNC_MINUTES, DEMO_OFFERED)
 }
 
+# Backups and retention (app.core.backups, app.core.retention, app.core.maintenance)
+BACKUP_KEEP_DAILY = Option(
+    "backup.keep_daily", 7, "Daily backups kept", "The newest backup of each of this many days."
+)
+BACKUP_KEEP_WEEKLY = Option(
+    "backup.keep_weekly", 4, "Weekly backups kept", "Plus the newest of each of this many weeks."
+)
+RETENTION_ENABLED = Option(
+    "retention.enabled",
+    False,
+    "Delete old resolved cases",
+    "Resolved cases with no activity for the chosen months are deleted, unless marked to keep.",
+)
+RETENTION_MONTHS = Option("retention.months", 24, "Delete resolved cases after (months)")
+REGISTRY.update(
+    (option.key, option)
+    for option in (BACKUP_KEEP_DAILY, BACKUP_KEEP_WEEKLY, RETENTION_ENABLED, RETENTION_MONTHS)
+)
+
 
 class Settings:
     """Reads and writes registered options; unknown keys are refused to catch typos early."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import peewee as pw
@@ -104,3 +105,26 @@ def quick_check(db: pw.Database) -> list[str]:
     rows: Iterable[tuple[str]] = db.execute_sql("PRAGMA quick_check").fetchall()
     problems = [row[0] for row in rows]
     return [] if problems == ["ok"] else problems
+
+
+@contextmanager
+def secure_delete(db: pw.Database) -> Iterator[None]:
+    """Deletes made inside overwrite the freed space with zeros (this connection only)."""
+    before = db.execute_sql("PRAGMA secure_delete").fetchone()[0]
+    db.execute_sql("PRAGMA secure_delete = 1")
+    try:
+        yield
+    finally:
+        db.execute_sql(f"PRAGMA secure_delete = {int(before)}")
+
+
+def optimize_fts(db: pw.Database) -> None:
+    """Merge the full-text index into one segment: deleted rows' words leave it entirely."""
+    with db.atomic():
+        db.execute_sql("INSERT INTO mention_fts(mention_fts) VALUES ('optimize')")
+
+
+def checkpoint(db: pw.Database) -> bool:
+    """Copy the WAL into the file and truncate it; False if a reader kept part of it."""
+    busy, _log, _done = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return not busy
