@@ -112,6 +112,7 @@ class FakeServer:
         self._faults: dict[tuple[str, str], deque[Fault]] = defaultdict(deque)
         self.requests: list[Request] = []
         self.lock = threading.RLock()
+        self._connections: set[socket.socket] = set()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -157,10 +158,16 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving, and close kept-alive connections so a stopped fake answers nobody."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
+        with self.lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> FakeServer:
         return self.start()
@@ -175,6 +182,8 @@ class FakeServer:
             return [r for r in self.requests if r.method == method.upper() and r.path == path]
 
     def _dispatch(self, http: BaseHTTPRequestHandler) -> None:
+        with self.lock:
+            self._connections.add(http.connection)
         parts = urlsplit(http.path)
         length = int(http.headers.get("Content-Length") or 0)
         body = http.rfile.read(length) if length else b""

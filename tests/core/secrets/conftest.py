@@ -67,10 +67,16 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 def _service_ready(address: str) -> bool:
     import secretstorage
     from jeepney.io.blocking import open_dbus_connection
+    from secretstorage.util import SERVICE_IFACE, SS_PATH, DBusAddressWrapper
 
     try:
         with open_dbus_connection(address) as connection:
-            return bool(secretstorage.check_service_availability(connection))
+            if not secretstorage.check_service_availability(connection):
+                return False
+            # gnome-keyring answers before --unlock has made the login keyring; a secret
+            # written in that gap fails with "Prompt dismissed". Wait for the default alias.
+            service = DBusAddressWrapper(SS_PATH, SERVICE_IFACE, connection)
+            return bool(service.call("ReadAlias", "s", "default")[0] != "/")
     except Exception:
         return False
 
