@@ -6,6 +6,14 @@ and the next run first asks the network whether it arrived (``find_posted_reply`
 trying again. Networks with idempotency keys (Mastodon) or deterministic record keys (Bluesky)
 make even that retry harmless. Only a definite refusal (rejected, deleted, signed out) marks the
 reply FAILED, keeping its text and the reason so it can be edited and sent again.
+
+A reply that did not go out at once (it waited in the queue ``RECHECK_AFTER`` or longer, or an
+earlier attempt failed, typically because Kindly was offline) is re-checked just before it is
+posted, on networks whose client offers ``target_status``: if the post it answers was deleted
+meanwhile, or the organisation's account already answered it from outside Kindly (a colleague on
+the website), it is not sent; it becomes FAILED with a message saying so, its text kept. The
+officer can then send it anyway (``Sender.send_anyway``: no re-check, the decision is recorded)
+or edit it. Replies Kindly itself sent to the same post do not count as "already answered".
 """
 
 from __future__ import annotations
@@ -13,10 +21,16 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from app.core.accounts import AccountError, AccountService
-from app.core.networks.base import NetworkClient, ReplyRequest, ReplyTarget
+from app.core.networks.base import (
+    NetworkClient,
+    PostedReply,
+    ReplyRequest,
+    ReplyTarget,
+    TargetStatus,
+)
 from app.core.networks.errors import (
     AuthError,
     BadResponse,
@@ -37,6 +51,12 @@ log = logging.getLogger(__name__)
 PENDING = (ReplyState.QUEUED.value, ReplyState.SENDING.value)
 # The network may or may not have acted: keep SENDING and read back before any retry.
 UNCERTAIN = (Offline, ServerError, BadResponse)
+# A reply queued this long ago (or tried before) is re-checked against the network first.
+RECHECK_AFTER = timedelta(minutes=2)
+DELETED_MESSAGE = (
+    "Not sent: the post this reply answers was deleted (or made private) while the reply "
+    "waited in the queue. Your text is kept."
+)
 
 
 @dataclass(slots=True)
@@ -46,6 +66,17 @@ class SendReport:
     failed: list[int] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)  # offline or rate limited: next time
     errors: dict[int, str] = field(default_factory=dict)
+    rechecked: list[int] = field(default_factory=list)  # checked against the network first
+    offline: bool = False  # a network could not be reached at all
+
+
+def already_answered_message(answer: str | None) -> str:
+    where = f" ({answer})" if answer else ""
+    return (
+        "Not sent: your organisation's account already answered this post from outside Kindly"
+        f"{where}, while this reply waited. Your text is kept; send it anyway if it still "
+        "adds something."
+    )
 
 
 def _request(reply: OutboundReply) -> ReplyRequest:
@@ -93,6 +124,34 @@ class Sender:
                 self.usage.record(account_id, client)
         return report
 
+    def send_anyway(self, reply_id: int) -> SendReport:
+        """The officer's override after the pre-send check held a reply back: queue it again
+        and send it now without that check (a deleted post still cannot be answered)."""
+        report = SendReport()
+        now = datetime.now(UTC)
+        with database.atomic():
+            reply = OutboundReply.get_by_id(reply_id)
+            if reply.state not in (ReplyState.FAILED.value, ReplyState.QUEUED.value):
+                return report
+            OutboundReply.update(state=ReplyState.QUEUED.value, updated_at=now).where(
+                OutboundReply.id == reply_id
+            ).execute()
+            CaseEvent.create(
+                case=reply.case_id,
+                kind=EventKind.DECISION.value,
+                actor="officer",
+                detail="Send the reply anyway, without checking the post again",
+                created_at=now,
+            )
+        reply = OutboundReply.get_by_id(reply_id)
+        client = self._client(reply, report)
+        if client is None:
+            report.waiting.append(reply_id)
+            return report
+        self._send_one(client, reply, report, recheck=False)
+        self.usage.record(reply.account_id, client)
+        return report
+
     def _client(self, reply: OutboundReply, report: SendReport) -> NetworkClient | None:
         try:
             return self.accounts.client_for(reply.account_id)
@@ -100,7 +159,9 @@ class Sender:
             report.errors[reply.id] = error.user_message
             return None
 
-    def _send_one(self, client: NetworkClient, reply: OutboundReply, report: SendReport) -> bool:
+    def _send_one(
+        self, client: NetworkClient, reply: OutboundReply, report: SendReport, recheck: bool = True
+    ) -> bool:
         """Returns False when the account should not be tried again in this run."""
         reading_back = False
         try:
@@ -112,6 +173,17 @@ class Sender:
                 if found is not None:
                     self._mark_sent(reply.id, found.remote_id, found.url, reconciled=True)
                     report.reconciled.append(reply.id)
+                    return True
+            if recheck and _waited(reply):
+                outcome = self._recheck(client, reply, request, report)
+                if isinstance(outcome, PostedReply):  # an earlier attempt did arrive after all
+                    self._mark_sent(reply.id, outcome.remote_id, outcome.url, reconciled=True)
+                    report.reconciled.append(reply.id)
+                    return True
+                if outcome is not None:
+                    self._mark_failed(reply.id, outcome)
+                    report.failed.append(reply.id)
+                    report.errors[reply.id] = outcome
                     return True
             if not self._mark_sending(reply):
                 log.info("reply %d was taken up by another sender meanwhile", reply.id)
@@ -141,9 +213,37 @@ class Sender:
     def _wait(self, reply_id: int, error: NetworkError, report: SendReport, stop: bool) -> bool:
         """Leave the reply for a later run, saying why; False stops its account for this run."""
         self._note_error(reply_id, error.user_message)
+        report.offline = report.offline or isinstance(error, Offline)
         report.waiting.append(reply_id)
         report.errors[reply_id] = error.user_message
         return not stop
+
+    def _recheck(
+        self, client: NetworkClient, reply: OutboundReply, request: ReplyRequest, report: SendReport
+    ) -> str | PostedReply | None:
+        """Why the reply should not go out after all (a message), or the reply itself found
+        under the post (an earlier attempt arrived), or None: send it."""
+        check = getattr(client, "target_status", None)
+        if check is None:
+            return None  # this network's client cannot tell: send as before
+        status: TargetStatus = check(request)
+        report.rechecked.append(reply.id)
+        if not status.exists:
+            return DELETED_MESSAGE
+        ours = {
+            row.remote_id
+            for row in OutboundReply.select(OutboundReply.remote_id).where(
+                OutboundReply.remote_id.is_null(False)
+                & (OutboundReply.in_reply_to == reply.in_reply_to_id)
+            )
+        }
+        if reply.state == ReplyState.SENDING.value and status.same_text is not None:
+            # Tried before and the same text is there (read-back looks only so far back).
+            return status.same_text
+        others = [answer for answer in status.our_replies if answer.remote_id not in ours]
+        if others:
+            return already_answered_message(others[0].url)
+        return None
 
     # -- state changes, each committed on its own -------------------------------------------
 
@@ -205,3 +305,11 @@ class Sender:
         OutboundReply.update(error=message, updated_at=datetime.now(UTC)).where(
             OutboundReply.id == reply_id
         ).execute()
+
+
+def _waited(reply: OutboundReply) -> bool:
+    """Did this reply not go out straight away (so the world may have moved on)?"""
+    if reply.attempts or reply.error:
+        return True
+    created = reply.created_at
+    return created is None or datetime.now(UTC) - created >= RECHECK_AFTER

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from app.core.accounts import AccountError, AccountService, AccountView
 from app.core.ingest import Ingestor
 from app.core.networks.base import NetworkClient
-from app.core.networks.errors import AuthError, NetworkError
+from app.core.networks.errors import AuthError, NetworkError, Offline
 from app.core.secrets import SecretStoreError
 from app.core.usage import UsageLedger
 from app.storage.models import Account, database
@@ -42,6 +42,7 @@ class AccountSyncResult:
     reopened: int = 0
     error: str | None = None  # a message for a person
     reconnect: bool = False  # the credentials need renewing
+    offline: bool = False  # the network could not be reached at all
     cancelled: bool = False
     finished_at: datetime | None = None
 
@@ -118,6 +119,7 @@ class SyncEngine:
         except NetworkError as error:
             result.error = error.user_message
             result.reconnect = isinstance(error, AuthError)
+            result.offline = isinstance(error, Offline)
             log.warning("sync %s failed: %s", view.label, error)
         except (AccountError, SecretStoreError) as error:
             result.error = error.user_message

@@ -263,6 +263,11 @@ class FakeMastodon(FakeServer):
                 self.me, text_to_html(text, self._by_acct, self.host), in_reply_to_id=in_reply_to
             )
 
+    def delete_status(self, status_id: str) -> None:
+        """The author deleted the status: it answers 404 from now on (replies under it stay)."""
+        with self._state_lock:
+            self.statuses.pop(status_id, None)
+
     def revoke_tokens(self) -> None:
         """Every token now answers 401, as when the person revoked Kindly's access."""
         self.tokens.clear()

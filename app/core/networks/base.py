@@ -86,6 +86,21 @@ class PostedReply:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetStatus:
+    """What the network says now about the post a waiting reply answers (the pre-send check).
+
+    ``our_replies``: replies from the organisation's own account directly under that post,
+    whoever wrote them (Kindly, or a colleague on the network's website); ``same_text``: the
+    one of them with this request's text, if any (an earlier attempt of this very reply, when
+    it was tried before).
+    """
+
+    exists: bool
+    our_replies: tuple[PostedReply, ...] = ()
+    same_text: PostedReply | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class UsageCount:
     """Calls made, for networks that bill per call (X)."""
 
@@ -112,4 +127,13 @@ class NetworkClient(Protocol):
 
     def find_posted_reply(self, request: ReplyRequest) -> PostedReply | None:
         """Read back whether a reply whose result was never recorded did reach the network."""
+        ...
+
+
+class ChecksTarget(Protocol):
+    """Optional capability (looked up with ``getattr``): clients without it skip the check."""
+
+    def target_status(self, request: ReplyRequest) -> TargetStatus:
+        """Whether ``request.target`` still exists and who from our account answered it.
+        Raises NetworkError like any call (NotFound for a post that is gone is also fine)."""
         ...

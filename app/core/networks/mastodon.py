@@ -33,6 +33,7 @@ from app.core.networks.base import (
     RemoteMention,
     RemotePerson,
     ReplyRequest,
+    TargetStatus,
 )
 from app.core.networks.errors import (
     AuthError,
@@ -482,6 +483,31 @@ class MastodonClient:
                     return posted_reply_from_status(status)
             url, params = self._link(response, "next") or "", None
         return None
+
+    def target_status(self, request: ReplyRequest) -> TargetStatus:
+        """Before a reply that waited is sent: is the status still there, and did our account
+        (Kindly, or someone on the website) already answer it? ``/statuses/:id`` then
+        ``/context``; a status that is gone or private answers 404."""
+        target = request.target.remote_id
+        try:
+            self._send("GET", f"/api/v1/statuses/{target}", what="status")
+        except NotFound:
+            return TargetStatus(exists=False)
+        me = self._me or self.verify()
+        ours = [
+            status
+            for status in self.thread(target).descendants
+            if status.in_reply_to_id == target
+            and status.author is not None
+            and status.author.remote_id == me.remote_id
+        ]
+        wanted = comparable_text(self.reply_text(request))
+        same = next((s for s in ours if comparable_text(s.text) == wanted), None)
+        return TargetStatus(
+            exists=True,
+            our_replies=tuple(PostedReply(s.remote_id, s.url) for s in ours),
+            same_text=PostedReply(same.remote_id, same.url) if same else None,
+        )
 
     def thread(self, remote_id: str) -> MastodonThread:
         """The conversation around a status (``/context``): its root is ``ancestors[0]``."""

@@ -1,0 +1,227 @@
+"""The pre-send re-check, against the fake Mastodon over real HTTP: a reply that waited (Kindly
+was offline) is checked against what changed before it is posted. The post was deleted → not
+sent; someone already answered from the organisation's account → not sent twice, unless the
+officer sends it anyway. Counting the posts the fake created is what matters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.core.accounts import AccountService
+from app.core.outbox import Outbox
+from app.core.secrets import MemoryKeyring, SecretStore
+from app.core.sending import DELETED_MESSAGE, RECHECK_AFTER, Sender
+from app.core.sync import SyncEngine
+from app.core.vocab import EventKind, Network, ReplyState
+from app.storage.models import CaseEvent, Mention, OutboundReply
+from tests.fakes.mastodon import TOKEN
+from tests.helpers.sync_support import Mastodon, X, quick_registry
+
+X_TOKEN = "x-test-token"
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=1.0) as client:
+        yield client
+
+
+@pytest.fixture
+def service(db_path: Path, http: httpx.Client) -> Iterator[AccountService]:
+    accounts = AccountService(SecretStore(MemoryKeyring()), http=http, registry=quick_registry())
+    yield accounts
+    accounts.close()
+
+
+@pytest.fixture
+def mastodon(service: AccountService) -> Iterator[Mastodon]:
+    server = Mastodon()
+    server.start()
+    try:
+        server.add_conversations(2)
+        service.add_account(Network.MASTODON, server.base_url, "", {"access_token": TOKEN})
+        assert SyncEngine(service).sync_all().stored == 2
+        yield server
+    finally:
+        server.stop()
+
+
+def queue(text: str = "Thank you, we will look into it.", waited: bool = True) -> int:
+    """Queue a reply to the first mention; ``waited``: as if queued while offline a while ago."""
+    mention = Mention.select().order_by(Mention.id).first()
+    reply_id = Outbox().queue_reply(mention.case_id, text, mention.id).id
+    if waited:
+        earlier = datetime.now(UTC) - RECHECK_AFTER - timedelta(minutes=30)
+        OutboundReply.update(created_at=earlier).where(OutboundReply.id == reply_id).execute()
+    return reply_id
+
+
+def target_of(reply_id: int) -> str:
+    reply = OutboundReply.get_by_id(reply_id)
+    return str(Mention.get_by_id(reply.in_reply_to_id).remote_id)
+
+
+def row(reply_id: int) -> OutboundReply:
+    return OutboundReply.get_by_id(reply_id)
+
+
+def checks(server: Mastodon, status_id: str) -> int:
+    return len(server.calls("GET", f"/api/v1/statuses/{status_id}"))
+
+
+def events(reply_id: int, kind: EventKind) -> list[str]:
+    query = CaseEvent.select().where(
+        (CaseEvent.case == row(reply_id).case_id) & (CaseEvent.kind == kind.value)
+    )
+    return [e.detail for e in query.order_by(CaseEvent.id)]
+
+
+# -- deleted --------------------------------------------------------------------------------------
+
+
+def test_a_reply_whose_post_was_deleted_while_it_waited_is_not_sent(
+    service: AccountService, mastodon: Mastodon
+) -> None:
+    reply_id = queue()
+    mastodon.delete_status(target_of(reply_id))
+
+    report = Sender(service).send_pending()
+
+    assert report.failed == [reply_id] and report.rechecked == [reply_id]
+    reply = row(reply_id)
+    assert (reply.state, reply.error) == (ReplyState.FAILED.value, DELETED_MESSAGE)
+    assert reply.text == "Thank you, we will look into it."  # kept
+    assert mastodon.posted == []
+    assert mastodon.calls("POST", Mastodon.STATUSES) == []
+    assert events(reply_id, EventKind.REPLY_FAILED) == [f"Reply not sent: {DELETED_MESSAGE}"]
+
+
+def test_offline_then_back_after_the_post_was_deleted_meanwhile(
+    service: AccountService, mastodon: Mastodon
+) -> None:
+    reply_id = queue(waited=False)  # queued just now, then the connection drops
+    mastodon.stop()
+    first = Sender(service).send_pending()
+    assert first.waiting == [reply_id] and first.offline
+    assert row(reply_id).error  # it says why it is still waiting
+    mastodon.delete_status(target_of(reply_id))
+    mastodon.start()
+
+    second = Sender(service).send_pending()
+
+    assert second.failed == [reply_id] and not second.offline
+    assert row(reply_id).state == ReplyState.FAILED.value
+    assert mastodon.posted == []
+
+
+# -- already answered -----------------------------------------------------------------------------
+
+
+def test_a_reply_already_answered_from_the_website_is_not_sent_twice(
+    service: AccountService, mastodon: Mastodon
+) -> None:
+    reply_id = queue()
+    colleague = mastodon.add_own_status("Answered on the web", in_reply_to=target_of(reply_id))
+
+    report = Sender(service).send_pending()
+
+    assert report.failed == [reply_id]
+    reply = row(reply_id)
+    assert reply.state == ReplyState.FAILED.value
+    assert "already answered this post from outside Kindly" in reply.error
+    assert colleague.id in reply.error  # the link to the answer found
+    assert mastodon.posted == []
+    assert Sender(service).send_pending().sent == []  # and it stays that way
+
+
+def test_offline_then_back_after_a_colleague_answered_meanwhile(
+    service: AccountService, mastodon: Mastodon
+) -> None:
+    reply_id = queue(waited=False)
+    mastodon.stop()
+    assert Sender(service).send_pending().offline
+    assert row(reply_id).state == ReplyState.SENDING.value  # not known whether it arrived
+    mastodon.add_own_status("Answered on the web", in_reply_to=target_of(reply_id))
+    mastodon.start()
+
+    report = Sender(service).send_pending()
+
+    assert report.failed == [reply_id] and not report.sent
+    assert mastodon.posted == []  # one answer on the network: the colleague's
+
+
+def test_the_officer_can_send_it_anyway_and_that_decision_is_recorded(
+    service: AccountService, mastodon: Mastodon
+) -> None:
+    reply_id = queue()
+    mastodon.add_own_status("Answered on the web", in_reply_to=target_of(reply_id))
+    assert Sender(service).send_pending().failed == [reply_id]
+
+    report = Sender(service).send_anyway(reply_id)
+
+    assert report.sent == [reply_id] and report.rechecked == []
+    assert row(reply_id).state == ReplyState.SENT.value
+    assert mastodon.posted == [row(reply_id).remote_id]
+    assert events(reply_id, EventKind.DECISION)[-1].startswith("Send the reply anyway")
+    assert Sender(service).send_anyway(reply_id).sent == []  # a sent reply is not sent again
+
+
+def test_replies_kindly_itself_sent_to_the_same_post_do_not_count(
+    service: AccountService, mastodon: Mastodon
+) -> None:
+    first = queue("First answer.", waited=False)
+    assert Sender(service).send_pending().sent == [first]
+    second = queue("And one more thing.")
+
+    report = Sender(service).send_pending()
+
+    assert report.rechecked == [second] and report.sent == [second]
+    assert len(mastodon.posted) == 2
+
+
+# -- when the check runs --------------------------------------------------------------------------
+
+
+def test_a_reply_that_goes_out_at_once_is_not_checked_first(
+    service: AccountService, mastodon: Mastodon
+) -> None:
+    reply_id = queue(waited=False)
+
+    report = Sender(service).send_pending()
+
+    assert report.sent == [reply_id] and report.rechecked == []
+    assert checks(mastodon, target_of(reply_id)) == 0
+    assert len(mastodon.posted) == 1
+
+
+def test_a_reply_that_waited_and_is_still_wanted_is_checked_then_sent_once(
+    service: AccountService, mastodon: Mastodon
+) -> None:
+    reply_id = queue()
+
+    report = Sender(service).send_pending()
+
+    assert report.rechecked == [reply_id] and report.sent == [reply_id]
+    assert checks(mastodon, target_of(reply_id)) == 1
+    assert len(mastodon.calls("GET", f"/api/v1/statuses/{target_of(reply_id)}/context")) == 1
+    assert len(mastodon.posted) == 1
+
+
+def test_a_network_without_the_check_sends_as_before(
+    db_path: Path, service: AccountService
+) -> None:
+    with X() as server:
+        server.add_conversations(1)
+        service.add_account(Network.X, server.base_url, "", {"access_token": X_TOKEN})
+        assert SyncEngine(service).sync_all().stored == 1
+        reply_id = queue()
+
+        report = Sender(service).send_pending()
+
+        assert report.sent == [reply_id] and report.rechecked == []
+        assert len(server.own_posts()) == 1
