@@ -15,13 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from functools import cache
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import peewee as pw
 
 from app.core.networks.base import RemoteMention, RemotePerson
 from app.core.text import clean_text, snippet, without_surrogates
 from app.core.vocab import CaseStatus, EventKind, Network
+from app.storage import sqlite
 from app.storage.models import Case, CaseEvent, Mention, OutboundReply, Person, database
 
 CHUNK = 400  # rows per statement: well under SQLite's variable limit
@@ -53,6 +55,112 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
         yield items[start : start + size]
 
 
+# Statements are written once from the models' own table and column names and run with raw
+# parameters: building them through peewee's query builder, per case and per chunk, cost more
+# than SQLite's own work (profiled: ~70% of ingest time). Values still go through each field's
+# ``db_value``, so what is stored is exactly what peewee would store.
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _t(model: type[pw.Model]) -> str:
+    return _q(model._meta.table_name)
+
+
+def _c(f: pw.Field) -> str:
+    return _q(f.column_name)
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _rows(sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    return list(database.execute_sql(sql, params).fetchall())
+
+
+_MENTION_FIELDS = (
+    Mention.account, Mention.network, Mention.remote_id, Mention.author, Mention.case,
+    Mention.text, Mention.markup, Mention.url, Mention.kind, Mention.addressed_to_us,
+    Mention.created_at, Mention.fetched_at, Mention.in_reply_to_id, Mention.conversation_id,
+    Mention.raw,
+)  # fmt: skip
+_CASE_FIELDS = (
+    Case.account, Case.person, Case.network, Case.conversation_key, Case.status, Case.bucket,
+    Case.first_mention_at, Case.last_activity_at, Case.mention_count, Case.last_snippet,
+    Case.created_at, Case.updated_at,
+)  # fmt: skip
+_EVENT_FIELDS = (
+    CaseEvent.case, CaseEvent.kind, CaseEvent.actor, CaseEvent.detail, CaseEvent.created_at,
+)  # fmt: skip
+
+
+def _defaults(model: type[pw.Model], given: Sequence[pw.Field]) -> list[tuple[pw.Field, object]]:
+    """The other fields with a (constant) default, as peewee fills them in on insert."""
+    names = {f.name for f in given}  # (``in`` would compare fields with SQL ``==``)
+    return [
+        (f, f.default)
+        for f in model._meta.sorted_fields
+        if f.name not in names and not f.primary_key and f.default is not None
+    ]
+
+
+_MENTION_DEFAULTS = _defaults(Mention, _MENTION_FIELDS)
+_CASE_DEFAULTS = _defaults(Case, _CASE_FIELDS)
+
+
+def _insert_sql(model: type[pw.Model], fields: Sequence[pw.Field], rows: int = 1) -> str:
+    one = f"({_marks(len(fields))})"
+    columns = ", ".join(_c(f) for f in fields)
+    return f"INSERT INTO {_t(model)} ({columns}) VALUES {', '.join([one] * rows)}"
+
+
+@cache
+def _mention_insert_sql(rows: int) -> str:
+    # Several rows per statement: the FTS5 index (filled by a trigger) writes its pending terms
+    # out at the end of every statement, so one row per statement costs ~5× more per mention.
+    fields = [*_MENTION_FIELDS, *(f for f, _ in _MENTION_DEFAULTS)]
+    return _insert_sql(Mention, fields, rows) + " ON CONFLICT DO NOTHING"
+
+
+def _convert(fields: Sequence[pw.Field], values: Sequence[object]) -> list[object]:
+    return [f.db_value(v) for f, v in zip(fields, values, strict=True)]
+
+
+_PERSON_UPSERT = (
+    f"INSERT INTO {_t(Person)} ({_c(Person.network)}, {_c(Person.remote_id)}, "
+    f"{_c(Person.handle)}, {_c(Person.display_name)}, {_c(Person.follower_count)}, "
+    f"{_c(Person.profile_url)}, {_c(Person.stance)}, {_c(Person.notes)}, "
+    f"{_c(Person.updated_at)}) VALUES ({_marks(9)}) "
+    f"ON CONFLICT ({_c(Person.network)}, {_c(Person.remote_id)}) DO UPDATE SET "
+    f"{_c(Person.follower_count)} = coalesce(excluded.{_c(Person.follower_count)}, "
+    f"{_c(Person.follower_count)}), "
+    f"{_c(Person.profile_url)} = coalesce(excluded.{_c(Person.profile_url)}, "
+    f"{_c(Person.profile_url)}), "
+    f"{_c(Person.updated_at)} = excluded.{_c(Person.updated_at)}"
+)
+# Names are written only when they changed: every write of a name re-indexes all of that
+# person's mentions for search (the person_fts_rename trigger), which made each page cost more
+# the longer its authors' history was.
+_PERSON_RENAME = (
+    f"UPDATE {_t(Person)} SET {_c(Person.handle)} = ?, {_c(Person.display_name)} = ? "
+    f"WHERE {_c(Person.network)} = ? AND {_c(Person.remote_id)} = ? "
+    f"AND ({_c(Person.handle)} IS NOT ? OR {_c(Person.display_name)} IS NOT ?)"
+)
+
+
+@cache
+def _case_insert_sql() -> str:
+    return _insert_sql(Case, [*_CASE_FIELDS, *(f for f, _ in _CASE_DEFAULTS)])
+
+
+class _CaseRef(NamedTuple):
+    id: int
+    status: str
+
+
 class Ingestor:
     def __init__(self, hooks: Sequence[IngestHook] = ()) -> None:
         self.hooks = list(hooks)
@@ -71,6 +179,10 @@ class Ingestor:
         with database.atomic():
             fresh = self._drop_stored(network, unique)
             result.duplicates += len(unique) - len(fresh)
+            kept = {m.remote_id for m in fresh}
+            self._mark_addressed(
+                network, [m for m in unique.values() if m.remote_id not in kept], result
+            )
             if fresh:
                 people = self._upsert_people(network, fresh)
                 self._store(account_id, network, fresh, people, result)
@@ -85,57 +197,78 @@ class Ingestor:
     ) -> list[RemoteMention]:
         stored: set[str] = set()
         for chunk in _chunks(list(unique)):
-            query = Mention.select(Mention.remote_id).where(
-                (Mention.network == network.value) & (Mention.remote_id.in_(list(chunk)))
+            sql = (
+                f"SELECT {_c(Mention.remote_id)} FROM {_t(Mention)} WHERE {_c(Mention.network)} "
+                f"= ? AND {_c(Mention.remote_id)} IN ({_marks(len(chunk))})"
             )
-            stored.update(row.remote_id for row in query)
+            stored.update(str(row[0]) for row in _rows(sql, [network.value, *chunk]))
         fresh = [m for rid, m in unique.items() if rid not in stored]
         fresh.sort(key=lambda m: (m.created_at, m.remote_id))
         return fresh
+
+    def _mark_addressed(
+        self, network: Network, stored: list[RemoteMention], result: IngestResult
+    ) -> None:
+        """A post stored from a saved search that now comes addressed to us (a direct mention)
+        is the same post: it becomes addressed, with the direct stream's kind. Never the other
+        way: a search finding a direct mention again changes nothing."""
+        direct = [m for m in stored if m.addressed_to_us]
+        if not direct:
+            return
+        table, kind = Mention._meta.table_name, Mention.kind.column_name
+        addressed, net = Mention.addressed_to_us.column_name, Mention.network.column_name
+        sql = (
+            f'UPDATE "{table}" SET "{addressed}" = 1, '
+            f'"{kind}" = CASE WHEN ?1 = ?4 THEN "{kind}" ELSE ?1 END '
+            f'WHERE "{net}" = ?2 AND "{Mention.remote_id.column_name}" = ?3 '
+            f'AND ("{addressed}" = 0 OR ("{kind}" = ?4 AND ?1 <> ?4))'
+        )
+        cursor = database.cursor()
+        cursor.executemany(sql, [(m.kind, network.value, m.remote_id, "search") for m in direct])
+        if cursor.rowcount <= 0:
+            return
+        touched = set(result.touched_cases)
+        for chunk in _chunks([m.remote_id for m in direct]):
+            query = Mention.select(Mention.case).where(
+                (Mention.network == network.value)
+                & Mention.remote_id.in_(list(chunk))
+                & Mention.case.is_null(False)
+            )
+            for case_id in {row.case_id for row in query} - touched:
+                touched.add(case_id)
+                result.touched_cases.append(case_id)  # triage ranks it again
 
     def _upsert_people(self, network: Network, mentions: list[RemoteMention]) -> dict[str, int]:
         authors: dict[str, RemotePerson] = {}
         for mention in mentions:
             author = mention.author or UNKNOWN_AUTHOR
             authors[author.remote_id] = author  # the newest description wins
-        now = datetime.now(UTC)
+        now = Person.updated_at.db_value(datetime.now(UTC))
+        stance, notes = Person.stance.default, Person.notes.default
         rows = [
-            {
-                "network": network.value,
-                "remote_id": a.remote_id,
-                "handle": clean_text(a.handle)[:255],
-                "display_name": clean_text(a.display_name)[:255],
-                "follower_count": a.follower_count,
-                "profile_url": without_surrogates(a.profile_url) if a.profile_url else None,
-                "updated_at": now,
-            }
+            (
+                network.value,
+                a.remote_id,
+                clean_text(a.handle)[:255],
+                clean_text(a.display_name)[:255],
+                a.follower_count,
+                without_surrogates(a.profile_url) if a.profile_url else None,
+            )
             for a in authors.values()
         ]
-        for rows_chunk in _chunks(rows, CHUNK // 8):
-            (
-                Person.insert_many(rows_chunk)
-                .on_conflict(
-                    conflict_target=[Person.network, Person.remote_id],
-                    update={
-                        Person.handle: pw.EXCLUDED.handle,
-                        Person.display_name: pw.EXCLUDED.display_name,
-                        Person.follower_count: pw.fn.COALESCE(
-                            pw.EXCLUDED.follower_count, Person.follower_count
-                        ),
-                        Person.profile_url: pw.fn.COALESCE(
-                            pw.EXCLUDED.profile_url, Person.profile_url
-                        ),
-                        Person.updated_at: pw.EXCLUDED.updated_at,
-                    },
-                )
-                .execute()
-            )
+        cursor = database.cursor()
+        cursor.executemany(_PERSON_UPSERT, [(*row, stance, notes, now) for row in rows])
+        cursor.executemany(
+            _PERSON_RENAME, [(h, name, net, rid, h, name) for net, rid, h, name, *_ in rows]
+        )
         ids: dict[str, int] = {}
         for chunk in _chunks(list(authors)):
-            query = Person.select(Person.id, Person.remote_id).where(
-                (Person.network == network.value) & (Person.remote_id.in_(list(chunk)))
+            sql = (
+                f"SELECT {_c(Person.remote_id)}, {_c(Person.id)} FROM {_t(Person)} "
+                f"WHERE {_c(Person.network)} = ? AND {_c(Person.remote_id)} "
+                f"IN ({_marks(len(chunk))})"
             )
-            ids.update({row.remote_id: row.id for row in query})
+            ids.update((str(rid), int(pid)) for rid, pid in _rows(sql, [network.value, *chunk]))
         return ids
 
     def _known_conversations(
@@ -144,24 +277,22 @@ class Ingestor:
         """Conversation keys of the posts being replied to, theirs or ours."""
         keys: dict[str, str] = {}
         parent_list = sorted(parents)
+        key, case_id = _c(Case.conversation_key), _c(Case.id)
         for chunk in _chunks(parent_list):
             theirs = (
-                Mention.select(Mention.remote_id, Case.conversation_key)
-                .join(Case)
-                .where((Mention.network == network.value) & (Mention.remote_id.in_(list(chunk))))
-                .tuples()
+                f"SELECT m.{_c(Mention.remote_id)}, c.{key} FROM {_t(Mention)} m "
+                f"JOIN {_t(Case)} c ON c.{case_id} = m.{_c(Mention.case)} "
+                f"WHERE m.{_c(Mention.network)} = ? AND m.{_c(Mention.remote_id)} "
+                f"IN ({_marks(len(chunk))})"
             )
-            keys.update(dict(theirs))
+            keys.update((str(a), str(b)) for a, b in _rows(theirs, [network.value, *chunk]))
             ours = (
-                OutboundReply.select(OutboundReply.remote_id, Case.conversation_key)
-                .join(Case)
-                .where(
-                    (OutboundReply.account == account_id)
-                    & (OutboundReply.remote_id.in_(list(chunk)))
-                )
-                .tuples()
+                f"SELECT r.{_c(OutboundReply.remote_id)}, c.{key} FROM {_t(OutboundReply)} r "
+                f"JOIN {_t(Case)} c ON c.{case_id} = r.{_c(OutboundReply.case)} "
+                f"WHERE r.{_c(OutboundReply.account)} = ? AND r.{_c(OutboundReply.remote_id)} "
+                f"IN ({_marks(len(chunk))})"
             )
-            keys.update(dict(ours))
+            keys.update((str(a), str(b)) for a, b in _rows(ours, [account_id, *chunk]))
         return keys
 
     def _store(
@@ -188,7 +319,9 @@ class Ingestor:
         cases = self._existing_cases(account_id, {key for _, key in groups})
         latest = self._latest_mention_stamps([case.id for case in cases.values()])
         now = datetime.now(UTC)
-        mention_rows: list[dict[str, object]] = []
+        events: list[list[object]] = []
+        mention_rows: list[object] = []
+        defaults = [f.db_value(v) for f, v in _MENTION_DEFAULTS]
         for (person_id, key), items in groups.items():
             case = cases.get((person_id, key))
             case_id = self._file_into_case(
@@ -201,41 +334,47 @@ class Ingestor:
                 latest.get(case.id, "") if case else "",
                 now,
                 result,
+                events,
             )
             for m in items:
-                mention_rows.append(self._mention_row(account_id, network, m, person_id, case_id))
-        for rows_chunk in _chunks(mention_rows, CHUNK // 16):
-            Mention.insert_many(rows_chunk).on_conflict_ignore().execute()
-        result.stored = len(mention_rows)
+                row = self._mention_row(account_id, network, m, person_id, case_id)
+                mention_rows.extend(_convert(_MENTION_FIELDS, row))
+                mention_rows.extend(defaults)
+        if events:
+            database.cursor().executemany(_insert_sql(CaseEvent, _EVENT_FIELDS), events)
+        width = len(_MENTION_FIELDS) + len(defaults)
+        per_statement = max(1, min(CHUNK, sqlite.variable_limit(database) // width))
+        for chunk in _chunks(mention_rows, per_statement * width):
+            database.execute_sql(_mention_insert_sql(len(chunk) // width), chunk)
+        result.stored = len(mention_rows) // width
         for chunk in _chunks([m.remote_id for m in fresh]):
-            query = Mention.select(Mention.id).where(
-                (Mention.network == network.value) & (Mention.remote_id.in_(list(chunk)))
+            sql = (
+                f"SELECT {_c(Mention.id)} FROM {_t(Mention)} WHERE {_c(Mention.network)} = ? "
+                f"AND {_c(Mention.remote_id)} IN ({_marks(len(chunk))})"
             )
-            result.mention_ids.extend(row.id for row in query)
+            result.mention_ids.extend(int(row[0]) for row in _rows(sql, [network.value, *chunk]))
 
-    def _existing_cases(self, account_id: int, keys: set[str]) -> dict[tuple[int, str], Case]:
-        found: dict[tuple[int, str], Case] = {}
+    def _existing_cases(self, account_id: int, keys: set[str]) -> dict[tuple[int, str], _CaseRef]:
+        found: dict[tuple[int, str], _CaseRef] = {}
         for chunk in _chunks(sorted(keys)):
-            query = Case.select().where(
-                (Case.account == account_id) & (Case.conversation_key.in_(list(chunk)))
+            sql = (
+                f"SELECT {_c(Case.id)}, {_c(Case.person)}, {_c(Case.conversation_key)}, "
+                f"{_c(Case.status)} FROM {_t(Case)} WHERE {_c(Case.account)} = ? "
+                f"AND {_c(Case.conversation_key)} IN ({_marks(len(chunk))})"
             )
-            for case in query:
-                found[(case.person_id, case.conversation_key)] = case
+            for case_id, person_id, key, status in _rows(sql, [account_id, *chunk]):
+                found[(int(person_id), str(key))] = _CaseRef(int(case_id), str(status))
         return found
 
     def _latest_mention_stamps(self, case_ids: list[int]) -> dict[int, str]:
         """When each case's newest stored mention was written (as stored text, comparable)."""
         latest: dict[int, str] = {}
         for chunk in _chunks(case_ids):
-            query = (
-                Mention.select(Mention.case, pw.fn.MAX(Mention.created_at))
-                .where(Mention.case.in_(list(chunk)))
-                .group_by(Mention.case)
-                .tuples()
+            sql = (
+                f"SELECT {_c(Mention.case)}, MAX({_c(Mention.created_at)}) FROM {_t(Mention)} "
+                f"WHERE {_c(Mention.case)} IN ({_marks(len(chunk))}) GROUP BY {_c(Mention.case)}"
             )
-            latest.update(
-                (case_id, str(Mention.created_at.db_value(stamp))) for case_id, stamp in query
-            )
+            latest.update((int(case_id), str(stamp)) for case_id, stamp in _rows(sql, chunk))
         return latest
 
     def _file_into_case(
@@ -245,88 +384,107 @@ class Ingestor:
         person_id: int,
         key: str,
         items: list[RemoteMention],
-        case: Case | None,
+        case: _CaseRef | None,
         latest_stored: str,
         now: datetime,
         result: IngestResult,
+        events: list[list[object]],
     ) -> int:
         newest = items[-1]
         last_text = snippet(clean_text(newest.text))
         if case is None:
-            case_id = Case.insert(
-                account=account_id,
-                person=person_id,
-                network=network.value,
-                conversation_key=key,
-                status=CaseStatus.NEW.value,
-                bucket=CaseStatus.NEW.bucket.value,
-                first_mention_at=items[0].created_at,
-                last_activity_at=newest.created_at,
-                mention_count=len(items),
-                last_snippet=last_text,
-                created_at=now,
-                updated_at=now,
-            ).execute()
-            CaseEvent.insert(
-                case=case_id,
-                kind=EventKind.CREATED.value,
-                actor="kindly",
-                created_at=now,
-                detail=f"First {newest.kind} from {network.label}",
-            ).execute()
+            values = _convert(
+                _CASE_FIELDS,
+                (
+                    account_id,
+                    person_id,
+                    network.value,
+                    key,
+                    CaseStatus.NEW.value,
+                    CaseStatus.NEW.bucket.value,
+                    items[0].created_at,
+                    newest.created_at,
+                    len(items),
+                    last_text,
+                    now,
+                    now,
+                ),
+            )
+            values += [f.db_value(v) for f, v in _CASE_DEFAULTS]
+            case_id = int(database.execute_sql(_case_insert_sql(), values).lastrowid)
+            events.append(
+                _convert(
+                    _EVENT_FIELDS,
+                    (
+                        case_id,
+                        EventKind.CREATED.value,
+                        "kindly",
+                        f"First {newest.kind} from {network.label}",
+                        now,
+                    ),
+                )
+            )
             result.new_cases.append(case_id)
             result.touched_cases.append(case_id)
-            return int(case_id)
+            return case_id
 
         status = CaseStatus(case.status)
         newest_stamp = str(Case.last_activity_at.db_value(newest.created_at))
-        updates: dict[pw.Field, object] = {
-            Case.mention_count: Case.mention_count + len(items),
-            Case.updated_at: now,
-            Case.last_activity_at: pw.fn.MAX(Case.last_activity_at, newest_stamp),
-        }
+        sets = [
+            f"{_c(Case.mention_count)} = {_c(Case.mention_count)} + ?",
+            f"{_c(Case.updated_at)} = ?",
+            f"{_c(Case.last_activity_at)} = MAX({_c(Case.last_activity_at)}, ?)",
+        ]
+        params: list[object] = [len(items), Case.updated_at.db_value(now), newest_stamp]
         if newest_stamp >= latest_stored:
             # A mention that arrives late but was written before the case's newest one does not
             # replace the line the list shows (their latest words).
-            updates[Case.last_snippet] = last_text
+            sets.append(f"{_c(Case.last_snippet)} = ?")
+            params.append(last_text)
         if status in REOPENING_STATUSES:
-            updates[Case.status] = CaseStatus.OPEN.value
-            updates[Case.bucket] = CaseStatus.OPEN.bucket.value
-            updates[Case.status_reason] = ""
+            sets += [f"{_c(Case.status)} = ?", f"{_c(Case.bucket)} = ?"]
+            sets.append(f"{_c(Case.status_reason)} = ?")
+            params += [CaseStatus.OPEN.value, CaseStatus.OPEN.bucket.value, ""]
             if status != CaseStatus.WAITING:
-                updates[Case.reopened_count] = Case.reopened_count + 1
+                sets.append(f"{_c(Case.reopened_count)} = {_c(Case.reopened_count)} + 1")
                 result.reopened_cases.append(case.id)
-            CaseEvent.insert(
-                case=case.id,
-                kind=(
-                    EventKind.REOPENED if status != CaseStatus.WAITING else EventKind.STATUS_CHANGED
-                ).value,
-                actor="kindly",
-                detail=f"{status.label} → Open: they wrote again",
-                created_at=now,
-            ).execute()
-        Case.update(updates).where(Case.id == case.id).execute()
+            kind = EventKind.REOPENED if status != CaseStatus.WAITING else EventKind.STATUS_CHANGED
+            events.append(
+                _convert(
+                    _EVENT_FIELDS,
+                    (
+                        case.id,
+                        kind.value,
+                        "kindly",
+                        f"{status.label} → Open: they wrote again",
+                        now,
+                    ),
+                )
+            )
+        sql = f"UPDATE {_t(Case)} SET {', '.join(sets)} WHERE {_c(Case.id)} = ?"
+        database.execute_sql(sql, [*params, case.id])
         result.touched_cases.append(case.id)
-        return int(case.id)
+        return case.id
 
     @staticmethod
     def _mention_row(
         account_id: int, network: Network, m: RemoteMention, person_id: int, case_id: int
-    ) -> dict[str, object]:
-        return {
-            "account": account_id,
-            "network": network.value,
-            "remote_id": m.remote_id,
-            "author": person_id,
-            "case": case_id,
-            "text": clean_text(m.text),
-            "markup": without_surrogates(m.markup[:100_000]),
-            "url": without_surrogates(m.url) if m.url else None,
-            "kind": m.kind,
-            "addressed_to_us": m.addressed_to_us,
-            "created_at": m.created_at,
-            "fetched_at": datetime.now(UTC),
-            "in_reply_to_id": m.in_reply_to_id,
-            "conversation_id": m.conversation_id,
-            "raw": m.raw,
-        }
+    ) -> tuple[object, ...]:
+        """The values of ``_MENTION_FIELDS`` for one mention."""
+        return (
+            account_id,
+            network.value,
+            m.remote_id,
+            person_id,
+            case_id,
+            clean_text(m.text),
+            without_surrogates(m.markup[:100_000]),
+            without_surrogates(m.url) if m.url else None,
+            m.kind,
+            m.addressed_to_us,
+            m.created_at,
+            datetime.now(UTC),
+            m.in_reply_to_id,
+            m.conversation_id,
+            m.raw,
+        )

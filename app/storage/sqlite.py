@@ -6,6 +6,7 @@ A later PostgreSQL backend replaces this module (tsvector + GIN), not the models
 from __future__ import annotations
 
 import re
+import sqlite3
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -98,6 +99,12 @@ def rebuild_fts(db: pw.Database) -> None:
 def matching_mention_ids(expression: str) -> pw.SQL:
     """A subquery of mention ids whose text or author matches ``expression``."""
     return pw.SQL("(SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)", (expression,))
+
+
+def variable_limit(db: pw.Database) -> int:
+    """How many ``?`` parameters one statement may hold (999 before SQLite 3.32, else 32766)."""
+    getlimit = getattr(db.connection(), "getlimit", None)  # Python 3.11+
+    return int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)) if getlimit else 999
 
 
 def quick_check(db: pw.Database) -> list[str]:
