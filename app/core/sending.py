@@ -105,6 +105,7 @@ class Sender:
         """Send every queued reply, oldest first; an account that is offline is skipped."""
         report = SendReport()
         clients: dict[int, NetworkClient | None] = {}
+        held: dict[int, str] = {}  # accounts stopped in this run (offline, limited): why
         for reply_id in self.pending():
             if cancel is not None and cancel.is_set():
                 break
@@ -116,9 +117,13 @@ class Sender:
             client = clients[reply.account_id]
             if client is None:
                 report.waiting.append(reply_id)
+                if held.get(reply.account_id):  # held back by the outage: re-check it later
+                    self._note_error(reply_id, held[reply.account_id])
+                    report.errors[reply_id] = held[reply.account_id]
                 continue
             if not self._send_one(client, reply, report):
                 clients[reply.account_id] = None  # offline or limited: leave the rest queued
+                held[reply.account_id] = report.errors.get(reply_id, "")
         for account_id, client in clients.items():
             if client is not None:
                 self.usage.record(account_id, client)

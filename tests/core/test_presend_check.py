@@ -51,9 +51,9 @@ def mastodon(service: AccountService) -> Iterator[Mastodon]:
         server.stop()
 
 
-def queue(text: str = "Thank you, we will look into it.", waited: bool = True) -> int:
-    """Queue a reply to the first mention; ``waited``: as if queued while offline a while ago."""
-    mention = Mention.select().order_by(Mention.id).first()
+def queue(text: str = "Thank you, we will look into it.", waited: bool = True, nth: int = 0) -> int:
+    """Queue a reply to a mention; ``waited``: as if queued while offline a while ago."""
+    mention = Mention.select().order_by(Mention.id)[nth]
     reply_id = Outbox().queue_reply(mention.case_id, text, mention.id).id
     if waited:
         earlier = datetime.now(UTC) - RECHECK_AFTER - timedelta(minutes=30)
@@ -117,6 +117,24 @@ def test_offline_then_back_after_the_post_was_deleted_meanwhile(
     assert second.failed == [reply_id] and not second.offline
     assert row(reply_id).state == ReplyState.FAILED.value
     assert mastodon.posted == []
+
+
+def test_replies_held_back_by_the_outage_are_checked_when_it_is_over(
+    service: AccountService, mastodon: Mastodon
+) -> None:
+    first, second = queue(waited=False), queue("See you there.", waited=False, nth=1)
+    mastodon.stop()
+    report = Sender(service).send_pending()
+    assert report.waiting == [first, second] and report.offline
+    assert row(second).state == ReplyState.QUEUED.value and row(second).error  # held back
+    mastodon.delete_status(target_of(second))
+    mastodon.start()
+
+    back = Sender(service).send_pending()
+
+    assert back.sent == [first] and back.failed == [second]
+    assert row(second).error == DELETED_MESSAGE
+    assert len(mastodon.posted) == 1
 
 
 # -- already answered -----------------------------------------------------------------------------
