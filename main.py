@@ -47,9 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     from app.core import cli_accounts, cli_sync
+    from app.ui import cli_report
 
     cli_accounts.register(commands)
     cli_sync.register(commands)
+    cli_report.register(commands)
     return parser
 
 

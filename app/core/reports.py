@@ -74,6 +74,7 @@ __all__ = [
     "StanceRow",
     "Table",
     "VolumePoint",
+    "report_config",
     "report_tables",
     "write_csv",
 ]
@@ -82,6 +83,14 @@ _COURTESY = frozenset(kind for kind, _ in COURTESY_CHECKS)
 
 
 # -- building a report --------------------------------------------------------------------------
+
+
+def report_config(context: object | None = None) -> TriageConfig:
+    """The office hours and response target reports use: the app's triage settings when the
+    context has a triage (``context.triage.config``), else the defaults (Monday–Friday
+    09:00–17:00 UTC, 2 hours)."""
+    config = getattr(getattr(context, "triage", None), "config", None)
+    return config if isinstance(config, TriageConfig) else TriageConfig()
 
 
 class Reports:
@@ -254,7 +263,7 @@ class Reports:
             if row.reopened_count:
                 reasons.append(f"reopened {row.reopened_count}×")
             reasons.append(f"{row.mention_count} message{'s' if row.mention_count != 1 else ''}")
-            if row.follower_count:
+            if (row.follower_count or 0) >= 1000:
                 reasons.append(f"reach {compact_number(row.follower_count)}")
             first = (
                 None
