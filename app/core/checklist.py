@@ -20,9 +20,10 @@ from typing import Protocol
 
 import peewee as pw
 
+from app.core.vocab import EventKind
 from app.storage.models import CaseEvent, database
 
-CHECKLIST_EVENT = "checklist"  # proposed as EventKind.CHECKLIST
+CHECKLIST_EVENT = EventKind.CHECKLIST.value
 CHUNK = 400
 
 

@@ -175,7 +175,7 @@ class Inbox:
         for n in Note.select().where(Note.case == case_id):
             items.append(ThreadItem("note", n.created_at, "Note", n.text))
         for e in CaseEvent.select().where(CaseEvent.case == case_id):
-            if e.kind in ("created", "note_added", "reply_queued"):
+            if e.kind in ("created", "note_added", "reply_queued", "checklist"):
                 continue
             items.append(ThreadItem("event", e.created_at, e.actor, e.detail, state=e.kind))
         items.sort(key=lambda item: item.at)

@@ -86,3 +86,4 @@ class EventKind(StrEnum):
     REPLY_SENT = "reply_sent"
     REPLY_FAILED = "reply_failed"
     NOTE_ADDED = "note_added"
+    CHECKLIST = "checklist"  # the closing checklist ticked (app.core.checklist); not shown
