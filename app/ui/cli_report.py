@@ -40,13 +40,16 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.core import settings as options
+    from app.core.context import AppContext
+    from app.core.paths import data_dir, database_path
     from app.core.reports import Reports, report_config
-    from app.core.settings import Settings
     from app.ui.board_report import write_board_report
 
     app = QApplication.instance() or QApplication(["kindly", "-platform", "offscreen"])
     app.setApplicationName("Kindly")
-    reports = Reports(report_config(None))
+    folder = data_dir(args.data_dir)
+    context = AppContext(folder, database_path(folder), demo=args.demo)
+    reports = Reports(report_config(context))  # the office hours and target in the settings
     period = reports.period_for_month(args.month)
     out = Path(args.out)
     if not out.parent.is_dir():
@@ -54,13 +57,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     report = reports.build(period)
     try:
-        write_board_report(report, out, Settings().get(options.ORG_NAME))
+        write_board_report(report, out, context.settings.get(options.ORG_NAME))
     except OSError as exc:
         print(f"kindly: could not write {out}: {exc}", file=sys.stderr)
         return 1
     c = report.counts
     print(
         f"Board report for {period.label} written to {out}: {c.total} cases, "
-        f"{c.answered} answered, median first response {report.key_numbers()[3][1]}."
+        f"{c.answered} answered, median first response "
+        f"{dict(report.key_numbers())['Median first response']}."
     )
     return 0

@@ -34,8 +34,10 @@ from app.ui.case_delegate import CaseDelegate
 from app.ui.case_list_model import CaseIdRole, CaseListModel
 from app.ui.case_pane import CasePane
 from app.ui.dialogs import Asker, DialogAsker, ShortcutSheet
+from app.ui.export_dialog import paths_for
 from app.ui.notifier import Notifier
 from app.ui.person_panel import PersonPanel
+from app.ui.reports_view import Reporting
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.sidebar import Sidebar
 from app.ui.sync_controller import SyncController, SyncRun, SyncStatus
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([170, 340, 640, 250])
         self.setCentralWidget(self.splitter)
         self.resize(1400, 860)
+        self.reporting = Reporting(context, self.runner, paths_for(self.asker, self), self)
 
         self._build_actions()
         self.sidebar.view_chosen.connect(self._view_chosen)
@@ -130,6 +133,7 @@ class MainWindow(QMainWindow):
         self.person_panel.stance_changed.connect(self._stance_changed)
         self.person_panel.note_added.connect(self._person_note)
         self.person_panel.case_activated.connect(self.open_case)
+        self.reporting.imported.connect(self.refresh)
         self.status_label = QLabel()
         self.sync_status = SyncStatus(self.sync)
         self.sync_status.accounts_requested.connect(self.open_accounts)
@@ -173,6 +177,9 @@ class MainWindow(QMainWindow):
         self.act_accounts = self._action("Accounts…", "", self.open_accounts, "Connect networks")
         self.act_settings = self._action("Organisation details…", "", self.edit_settings)
         self.act_escape = self._action("Back to the list", "Esc", self.focus_list)
+        self.act_reports = self._action("Reports…", "", self.reporting.open_reports)
+        self.act_board = self._action("Board report (PDF)…", "", self.reporting.board_report)
+        self.act_export = self._action("Export or import cases…", "", self.export_cases)
         toolbar = QToolBar("Case")
         toolbar.setObjectName("case-toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -196,6 +203,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_accounts)
         file_menu.addAction(self.act_refresh)
         file_menu.addAction(self.act_settings)
+        file_menu.addSeparator()
+        for action in (self.act_reports, self.act_board, self.act_export):
+            file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
         case_menu = menu.addMenu("&Case")
@@ -440,6 +450,9 @@ class MainWindow(QMainWindow):
             self._sheet = ShortcutSheet(self)
         self._sheet.show()
         self._sheet.raise_()
+
+    def export_cases(self) -> None:
+        self.reporting.open_export(self.current.id if self.current else None, self.model.query)
 
     def edit_settings(self) -> None:
         dialog = SettingsDialog(self.context.settings, self)

@@ -84,7 +84,13 @@ def test_an_empty_month(qapp, db_path: Path, tmp_path: Path) -> None:
 
 
 def run_main(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "KINDLY_DATA_DIR": str(data_dir)}
+    # TZ: with no office time zone saved, Kindly uses the computer's; the figures assume UTC.
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "KINDLY_DATA_DIR": str(data_dir),
+        "TZ": "UTC",
+    }
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *args],
         capture_output=True,

@@ -151,3 +151,22 @@ def test_board_report_from_the_view(
     assert paths.suggested[-1] == "kindly-board-report-october-2026.pdf"
     assert target.read_bytes()[:5] == b"%PDF-"
     assert "Board report for October 2026 saved" in view.status.text()
+
+
+def test_the_main_window_menu_opens_reports_and_export(qtbot, window) -> None:
+    from app.ui.export_dialog import ExportDialog
+
+    file_menu = window.menuBar().actions()[0].menu()
+    texts = [action.text() for action in file_menu.actions()]
+    for text in ("Reports…", "Board report (PDF)…", "Export or import cases…"):
+        assert text in texts
+    window.act_reports.trigger()
+    view = window.reporting.view
+    assert view is not None and view.isVisible()
+    qtbot.waitUntil(lambda: view.report is not None, timeout=10_000)
+    assert view.report.counts.total > 0  # the demo organisation's last 12 weeks
+    window.act_export.trigger()
+    dialogs = window.findChildren(ExportDialog)
+    assert len(dialogs) == 1 and dialogs[0].isVisible()
+    assert dialogs[0].chosen()[0] == "case"  # the open case is offered first
+    dialogs[0].close()
