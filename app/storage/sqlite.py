@@ -101,6 +101,42 @@ def matching_mention_ids(expression: str) -> pw.SQL:
     return pw.SQL("(SELECT rowid FROM mention_fts WHERE mention_fts MATCH ?)", (expression,))
 
 
+class MatchScan:
+    """The ids of mentions matching ``expression``, read newest id first and only as far down
+    as asked (``cover``): FTS5 returns rowids in descending order without sorting, so finding
+    whether the newest few thousand mentions match costs little even for a common word."""
+
+    def __init__(self, db: pw.Database, expression: str) -> None:
+        self._cursor = db.execute_sql(
+            "SELECT rowid FROM mention_fts WHERE mention_fts MATCH ? ORDER BY rowid DESC",
+            (expression,),
+        )
+        self.hits: set[int] = set()
+        self._floor: int | None = None  # every match with an id >= floor is in hits
+        self.complete = False  # every match has been read
+
+    def _more(self) -> None:
+        rows = self._cursor.fetchmany(2048)
+        if rows:
+            self.hits.update(row[0] for row in rows)
+            self._floor = rows[-1][0]
+        else:
+            self.complete = True
+
+    def read(self, count: int) -> None:
+        """Read at least ``count`` matches, or all of them if there are fewer."""
+        while not self.complete and len(self.hits) < count:
+            self._more()
+
+    def cover(self, lowest: int) -> None:
+        """Read matches until every one with an id >= ``lowest`` is known."""
+        while not self.complete and (self._floor is None or self._floor > lowest):
+            self._more()
+
+    def close(self) -> None:
+        self._cursor.close()
+
+
 def variable_limit(db: pw.Database) -> int:
     """How many ``?`` parameters one statement may hold (999 before SQLite 3.32, else 32766)."""
     getlimit = getattr(db.connection(), "getlimit", None)  # Python 3.11+
