@@ -30,14 +30,19 @@ import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 
 from app.core.vocab import ReplyState
 from app.storage.backup import backup_file, backup_name
 from app.storage.db import close_database, inspect_file
-from app.storage.errors import StorageError
+from app.storage.errors import (
+    DatabaseCorrupt,
+    DatabaseTooNew,
+    NotKindlyDatabase,
+    StorageError,
+)
 from app.storage.models import OutboundReply
 
 log = logging.getLogger(__name__)
@@ -71,6 +76,13 @@ def _kind_of(label: str) -> BackupKind | None:
         return BackupKind(label)
     except ValueError:
         return None
+
+
+_PROBLEMS: dict[type[StorageError], str] = {
+    DatabaseCorrupt: "It is damaged (it fails SQLite's check) or is not a database.",
+    DatabaseTooNew: "It was written by a newer version of Kindly.",
+    NotKindlyDatabase: "It is not a Kindly database.",
+}
 
 
 class BackupError(Exception):
@@ -197,7 +209,8 @@ class BackupService:
             try:
                 version = inspect_file(backup.path)
             except StorageError as error:
-                problem = error.user_message
+                log.info("backup %s: %s", backup.path.name, error.user_message)
+                problem = _PROBLEMS.get(type(error), "It cannot be read.")
             if version == 0 and problem is None:
                 problem = "The file holds no Kindly data."
         return BackupInfo(backup.path, backup.kind, backup.created_at, size, version, problem)
@@ -235,7 +248,7 @@ class BackupService:
         """Copy the database now, check the copy, then rotate. Raises BackupError."""
         if not self.database_path.exists():
             raise BackupError("There is no database to back up yet.")
-        destination = self.folder / backup_name(kind.value, self.now())
+        destination = self._free_name(kind)
         try:
             backup_file(self.database_path, destination)
         except (OSError, sqlite3.Error) as error:
@@ -255,6 +268,13 @@ class BackupService:
         log.info("backed up the database to %s (%s)", destination, size_text(info.size))
         self.rotate(rotation or Rotation())
         return info
+
+    def _free_name(self, kind: BackupKind) -> Path:
+        """A name no backup has yet (two within one second: the next second's stamp)."""
+        when = self.now()
+        while (path := self.folder / backup_name(kind.value, when)).exists():
+            when += timedelta(seconds=1)
+        return path
 
     def back_up_if_due(self, rotation: Rotation | None = None) -> BackupInfo | None:
         """The automatic daily backup: made if none was made today, else nothing."""
@@ -334,14 +354,14 @@ class BackupService:
         try:
             inspect_file(db)
         except StorageError:
-            target = self.folder / backup_name(BackupKind.DAMAGED.value, self.now())
+            target = self._free_name(BackupKind.DAMAGED)
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             shutil.copyfile(db, target)
             wal = db.with_name(db.name + "-wal")
             if wal.exists():
                 shutil.copyfile(wal, target.with_name(target.name + "-wal"))
             return target
-        destination = self.folder / backup_name(BackupKind.BEFORE_RESTORE.value, self.now())
+        destination = self._free_name(BackupKind.BEFORE_RESTORE)
         try:
             return backup_file(db, destination)
         except (OSError, sqlite3.Error) as error:

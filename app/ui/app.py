@@ -15,12 +15,14 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.core import settings as options
+from app.core.backups import BackupError, BackupService, settle_after_restore, size_text
 from app.core.context import AppContext
 from app.core.demo import open_demo_database
 from app.core.paths import database_path
 from app.core.resources import resource_path
 from app.storage.db import close_database, open_database
-from app.storage.errors import StorageError
+from app.storage.errors import DatabaseCorrupt, StorageError
+from app.ui.dialogs import Asker, DialogAsker
 from app.ui.main_window import MainWindow
 from app.ui.welcome import WelcomeDialog
 
@@ -72,17 +74,21 @@ def install_crash_dialog(log_file: Path) -> None:
 class Launcher:
     """Owns the current window; switching to the demo reopens the window on the demo file."""
 
-    def __init__(self, options_: LaunchOptions) -> None:
+    def __init__(self, options_: LaunchOptions, asker: Asker | None = None) -> None:
         self.options = options_
         self.window: MainWindow | None = None
         self.on_window: Callable[[MainWindow], None] | None = None
+        self.asker: Asker = asker or DialogAsker(None)  # questions before there is a window
 
-    def open(self, demo: bool) -> MainWindow:
+    def _close_window(self) -> None:
         if self.window is not None:  # first: its background sync must stop before the switch
             self.window.close()
             self.window.deleteLater()
             self.window = None
         close_database()
+
+    def open(self, demo: bool) -> MainWindow:
+        self._close_window()
         if demo:
             path = open_demo_database(self.options.data_dir)
         else:
@@ -92,12 +98,76 @@ class Launcher:
         context.templates.seed()
         self.window = MainWindow(context)
         self.window.demo_requested.connect(lambda: self.open(demo=True))
+        self.window.data_care.restore_requested.connect(self.restore_backup)
         if self.on_window:
             self.on_window(self.window)
         self.window.show()
         if not (self.options.exit_after_paint or self.options.screenshot):
             self.window.start_background_sync()
         return self.window
+
+    def start(self, demo: bool) -> MainWindow | None:
+        """Open the app; a damaged database offers the latest good backup (None: not opened)."""
+        try:
+            return self.open(demo)
+        except DatabaseCorrupt as error:
+            if demo:
+                raise
+            return self._offer_backup(error)
+
+    def _offer_backup(self, error: DatabaseCorrupt) -> MainWindow | None:
+        path = database_path(self.options.data_dir)
+        backups = BackupService(path)
+        log.error("the database is damaged: %s", error.user_message)
+        title = "Kindly's database is damaged"
+        latest = backups.latest_good()
+        if latest is None:
+            self.asker.inform(
+                title, f"{error.user_message}\n\nThere is no sound backup in {backups.folder}."
+            )
+            return None
+        when = latest.created_at.astimezone().strftime("%A %d %B %Y at %H:%M")
+        if not self.asker.confirm(
+            title,
+            f"{error.user_message}\n\nRestore the latest good backup, made {when} "
+            f"({size_text(latest.size)})? The damaged file is kept in {backups.folder}. "
+            "Replies, notes and decisions made since that backup are lost; mentions are "
+            "fetched again.",
+        ):
+            self.asker.inform(
+                title,
+                f"Kindly has not opened or changed the damaged database:\n{path}\n\nIts "
+                f"backups are in {backups.folder}. Start Kindly again to restore one.",
+            )
+            return None
+        return self._restore_and_open(backups, latest.path, on_failure_reopen=False)
+
+    def restore_backup(self, backup: Path) -> MainWindow | None:
+        """File → Backups → Restore: close the window, restore, open it again."""
+        self._close_window()
+        backups = BackupService(database_path(self.options.data_dir))
+        return self._restore_and_open(backups, Path(backup), on_failure_reopen=True)
+
+    def _restore_and_open(
+        self, backups: BackupService, backup: Path, on_failure_reopen: bool
+    ) -> MainWindow | None:
+        try:
+            report = backups.restore(backup)
+            open_database(backups.database_path)
+            settle_after_restore()  # replies it still has queued may have gone out since
+        except (BackupError, StorageError) as error:
+            log.error("restoring %s failed: %s", backup, error.user_message)
+            self.asker.inform("The backup was not restored", error.user_message)
+            return self.open(demo=False) if on_failure_reopen else None
+        window = self.open(demo=False)
+        when = report.restored.created_at.astimezone().strftime("%d %b %Y %H:%M")
+        kept = (
+            f"; the previous file is kept as {report.kept_current.name}"
+            if report.kept_current
+            else ""
+        )
+        window.statusBar().showMessage(f"Restored the backup made {when}{kept}.", 15000)
+        return window
 
     def offer_welcome(self) -> None:
         window = self.window
@@ -118,11 +188,14 @@ def run_gui(launch: LaunchOptions) -> int:
     install_crash_dialog(launch.log_file)
     launcher = Launcher(launch)
     try:
-        window = launcher.open(demo=launch.demo)
+        opened = launcher.start(demo=launch.demo)
     except StorageError as error:
         log.error("cannot open the database: %s", error.user_message)
         QMessageBox.critical(None, "Kindly cannot open its database", error.user_message)
         return 2
+    if opened is None:  # a damaged database, and no backup restored
+        return 2
+    window = opened
     if launch.exit_after_paint or launch.screenshot:
 
         def finish() -> None:

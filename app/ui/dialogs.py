@@ -62,7 +62,7 @@ class ReasonDialog(QDialog):
 
 
 class DialogAsker:
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget | None) -> None:
         self.parent = parent
 
     def ask_reason(self, title: str, prompt: str, presets: Sequence[str]) -> str | None:

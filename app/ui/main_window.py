@@ -33,9 +33,11 @@ from app.ui.accounts_dialog import AccountsDialog
 from app.ui.case_delegate import CaseDelegate
 from app.ui.case_list_model import CaseIdRole, CaseListModel
 from app.ui.case_pane import CasePane
+from app.ui.data_care import DataCare
 from app.ui.dialogs import Asker, DialogAsker, ShortcutSheet
 from app.ui.export_dialog import paths_for
 from app.ui.notifier import Notifier
+from app.ui.offline_banner import OfflineBanner, OfflineWatch
 from app.ui.person_panel import PersonPanel
 from app.ui.reports_view import Reporting
 from app.ui.settings_dialog import SettingsDialog
@@ -123,7 +125,15 @@ class MainWindow(QMainWindow):
             self.splitter.addWidget(widget)
             self.splitter.setStretchFactor(self.splitter.count() - 1, stretch)
         self.splitter.setSizes([170, 340, 640, 250])
-        self.setCentralWidget(self.splitter)
+        self.offline_banner = OfflineBanner()
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.offline_banner)
+        central_layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+        self.data_care = DataCare(context, self.runner, self.asker, self)
         self.resize(1400, 860)
         self.reporting = Reporting(context, self.runner, paths_for(self.asker, self), self)
 
@@ -134,6 +144,11 @@ class MainWindow(QMainWindow):
         self.person_panel.note_added.connect(self._person_note)
         self.person_panel.case_activated.connect(self.open_case)
         self.reporting.imported.connect(self.refresh)
+        self.person_panel.forget_requested.connect(lambda pid: self.data_care.forget_person([pid]))
+        self.data_care.changed.connect(self.refresh)
+        self.data_care.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.offline_watch = OfflineWatch(self.sync, self.offline_banner, self)
+        self.offline_watch.back_online.connect(lambda t: self.statusBar().showMessage(t, 10000))
         self.status_label = QLabel()
         self.sync_status = SyncStatus(self.sync)
         self.sync_status.accounts_requested.connect(self.open_accounts)
@@ -180,6 +195,10 @@ class MainWindow(QMainWindow):
         self.act_reports = self._action("Reports…", "", self.reporting.open_reports)
         self.act_board = self._action("Board report (PDF)…", "", self.reporting.board_report)
         self.act_export = self._action("Export or import cases…", "", self.export_cases)
+        self.act_backup = self._action("Back up now", "", self.data_care.back_up_now)
+        self.act_backups = self._action("Backups and restore…", "", self.data_care.open_backups)
+        for action in (self.act_backup, self.act_backups):
+            action.setEnabled(self.data_care.available)
         toolbar = QToolBar("Case")
         toolbar.setObjectName("case-toolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -206,6 +225,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         for action in (self.act_reports, self.act_board, self.act_export):
             file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_backup)
+        file_menu.addAction(self.act_backups)
         file_menu.addSeparator()
         file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, self.close)
         case_menu = menu.addMenu("&Case")
@@ -282,6 +304,7 @@ class MainWindow(QMainWindow):
         queued = self.context.outbox.queued_count()
         demo = "Demo data · " if self.context.demo else ""
         self.status_label.setText(f"{demo}{queued} repl{'y' if queued == 1 else 'ies'} queued")
+        self.offline_banner.set_queued(queued)
 
     def refresh(self) -> None:
         """Reload list and counts; the open case (and a reply being written) stays open."""
@@ -485,6 +508,7 @@ class MainWindow(QMainWindow):
         """Sync every SYNC_MINUTES while the window is open, starting now."""
         self.sync.schedule(self.context.settings.get(options.SYNC_MINUTES))
         QTimer.singleShot(1000, self.sync, self.sync.sync_now)
+        self.data_care.start()  # the daily backup (and purge, if switched on)
 
     def _synced(self, run: SyncRun) -> None:
         self.refresh()
@@ -497,6 +521,8 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop syncing and wait for background work, before the database is closed."""
         self.sync.shutdown()
+        self.data_care.stop()
+        self.offline_watch.stop()
         self.runner.wait()
         self.notifier.close()
         self.context.close()

@@ -25,6 +25,7 @@ class PersonPanel(QWidget):
     stance_changed = Signal(int, str)  # person id, stance value
     note_added = Signal(int, str)  # person id, text
     case_activated = Signal(int)  # case id
+    forget_requested = Signal(int)  # person id: delete everything about them (asks first)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -52,6 +53,11 @@ class PersonPanel(QWidget):
         self.history = QListWidget()
         self.history.setAccessibleName("Their cases")
         self.history.itemActivated.connect(self._open_case)
+        self.forget_button = QPushButton("Delete everything about this person…")
+        self.forget_button.setToolTip(
+            "Their messages, cases, our replies to them and the notes about them, in one step"
+        )
+        self.forget_button.clicked.connect(self._forget)
 
         form = QFormLayout()
         form.addRow("Stance", self.stance)
@@ -67,6 +73,7 @@ class PersonPanel(QWidget):
         layout.addLayout(note_row)
         layout.addWidget(QLabel("Cases with us"))
         layout.addWidget(self.history, 1)
+        layout.addWidget(self.forget_button)
         self.show_person(None)
 
     def show_person(self, person: PersonDetail | None) -> None:
@@ -100,6 +107,10 @@ class PersonPanel(QWidget):
         if text and self.person_id is not None:
             self.note_added.emit(self.person_id, text)
             self.note_edit.clear()
+
+    def _forget(self) -> None:
+        if self.person_id is not None:
+            self.forget_requested.emit(self.person_id)
 
     def _open_case(self, item: QListWidgetItem) -> None:
         self.case_activated.emit(int(item.data(Qt.ItemDataRole.UserRole)))

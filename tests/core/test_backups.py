@@ -91,6 +91,14 @@ def test_back_up_now_makes_a_private_checked_copy_in_the_backups_folder(
     assert [f.name for f in info.path.parent.iterdir()] == [info.path.name]  # no -wal, no .part
 
 
+def test_two_backups_in_the_same_second_are_both_kept(db_path: Path) -> None:
+    backups = service(db_path)
+    first, second = backups.back_up(), backups.back_up()
+    assert first.path != second.path
+    assert second.created_at == first.created_at + timedelta(seconds=1)
+    assert len(backups.files()) == 2
+
+
 def test_the_daily_backup_is_made_once_a_calendar_day(db_path: Path) -> None:
     clock = Clock()
     backups = service(db_path, clock)
@@ -273,9 +281,16 @@ def test_an_older_backup_is_restored_and_migrated_to_head(tmp_path: Path) -> Non
     assert people() == {"old1"}
 
 
-@pytest.mark.parametrize("problem", ["damaged", "too-new", "not-kindly"])
+@pytest.mark.parametrize(
+    ("problem", "said"),
+    [
+        ("damaged", "It is damaged"),
+        ("too-new", "written by a newer version of Kindly"),
+        ("not-kindly", "not a Kindly database"),
+    ],
+)
 def test_a_backup_that_cannot_be_restored_is_refused_and_nothing_changes(
-    db_path: Path, problem: str
+    db_path: Path, problem: str, said: str
 ) -> None:
     add_people(*[f"p{i}" for i in range(300)])
     backups = service(db_path)
@@ -297,6 +312,7 @@ def test_a_backup_that_cannot_be_restored_is_refused_and_nothing_changes(
         backups.restore(bad.path)
 
     assert "cannot be restored" in caught.value.user_message
+    assert said in caught.value.user_message
     assert not database.is_closed()  # refused before anything was closed or copied
     assert len(people()) == 300
     assert sorted(p.name for p in bad.path.parent.iterdir()) == before
