@@ -263,8 +263,9 @@ class Reports:
             if row.reopened_count:
                 reasons.append(f"reopened {row.reopened_count}×")
             reasons.append(f"{row.mention_count} message{'s' if row.mention_count != 1 else ''}")
-            if (row.follower_count or 0) >= 1000:
-                reasons.append(f"reach {compact_number(row.follower_count)}")
+            followers = row.follower_count or 0
+            if followers >= 1000:
+                reasons.append(f"reach {compact_number(followers)}")
             first = (
                 None
                 if row.first_reply_at is None
