@@ -1,0 +1,107 @@
+"""Start-up: a new process to the main window's first paint, beside a bare PySide6 window.
+
+    python -m bench.bench_startup [--runs 7] [--drop-caches]
+
+``python main.py --data-dir D --no-welcome --exit-after-paint`` prints "kindly: first paint"
+after the first paint of the main window; ``python -m bench.bare_window --exit-after-paint``
+does the same for a bare window (bench/bare_window.py). Both are started the same way (same
+interpreter, environment and working folder) and timed from spawn to that line. Runs
+alternate; the first of each is a warm-up and not counted; the median is reported.
+
+Two data folders: a new one (the database is created) and the 1,000,000-mention database.
+By default the operating system's file cache is warm (every run is a new process, so Python
+imports and Qt start-up are paid each time). ``--drop-caches`` (Linux, root) empties the page
+cache before every run for a truly cold start; it slows everything else on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import BIG_DB, DATA, ROOT, Table, fmt_ms, median
+
+
+def drop_caches() -> None:
+    os.sync()
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+
+
+def start_once(args: list[str], marker: str, cold: bool) -> float:
+    if cold:
+        drop_caches()
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    took = float("nan")
+    for line in process.stdout:  # ends when the process closes its output
+        if marker in line:
+            took = time.perf_counter() - start
+            break
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if took != took:
+        raise RuntimeError(f"{' '.join(args)} never printed {marker!r}")
+    return took
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--drop-caches", action="store_true")
+    args = parser.parse_args()
+    table = Table("startup", "Start-up: new process to the main window's first paint")
+    empty = DATA / "startup-empty"
+    bare = (["-m", "bench.bare_window", "--exit-after-paint"], "bare: first paint")
+
+    def app(folder: Path) -> tuple[list[str], str]:
+        argv = ["main.py", "--data-dir", str(folder), "--no-welcome", "--exit-after-paint"]
+        return argv, "kindly: first paint"
+
+    setups = [("new data folder", app(empty), True)]
+    if BIG_DB.exists():
+        setups.append(("1M-mention database", app(BIG_DB.parent), False))
+    for label, (argv, marker), fresh in setups:
+        bare_times, app_times = [], []
+        for run in range(args.runs + 1):
+            if fresh and empty.exists():
+                shutil.rmtree(empty)  # every run creates its database, as a first start does
+            b = start_once(bare[0], bare[1], args.drop_caches)
+            a = start_once(argv, marker, args.drop_caches)
+            if run:  # the first of each is a warm-up
+                bare_times.append(b)
+                app_times.append(a)
+        a, b = median(app_times), median(bare_times)
+        table.add(
+            f"start to first paint, {label}",
+            fmt_ms(a),
+            f"bare PySide6 window: {fmt_ms(b)}",
+            a / b,
+            "≤ 1.3× bare",
+            a <= 1.3 * b,
+        )
+    cache = "dropped before every run" if args.drop_caches else "warm (see --drop-caches)"
+    table.note(
+        f"Median of {args.runs} runs each after one warm-up, alternating; OS file cache {cache}."
+    )
+    return table.finish()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
