@@ -32,11 +32,17 @@ class CaseService:
             if before == status and case.status_reason == reason:
                 return
             now = datetime.now(UTC)
+            # Out of the inbox, the clock and rank stop and the list says who moved it; back
+            # in, the why line is cleared until triage ranks the case again.
+            inbox = status in (CaseStatus.NEW, CaseStatus.OPEN)
             Case.update(
                 status=status.value,
                 bucket=status.bucket.value,
                 status_reason=reason,
                 updated_at=now,
+                priority=case.priority if inbox else 0.0,
+                due_at=None,
+                why="" if inbox else f"{status.label.lower()} · {actor}",
             ).where(Case.id == case_id).execute()
             detail = f"{before.label} → {status.label}" + (f": {reason}" if reason else "")
             kind = (

@@ -14,7 +14,10 @@ from app.core.accounts import AccountService
 from app.core.ingest import Ingestor
 from app.core.secrets import SecretStore
 from app.core.sending import Sender
+from app.core.settings import Settings
 from app.core.sync import SyncEngine
+from app.core.triage import Triage, TriageHook
+from app.core.triage_setup import build_triage
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -39,9 +42,15 @@ def run(
     out = stdout or sys.stdout
     owned = service is None
     accounts = service or AccountService(SecretStore())
+    triage: Triage | None = None
+    if ingestor is None:  # triage at ingest, as in the app: sentiment, decisions, priority
+        triage = build_triage(Settings())
+        ingestor = Ingestor([TriageHook(triage)])
     try:
         engine = SyncEngine(accounts, ingestor)
         report = engine.sync_all()
+        if triage is not None:
+            triage.refresh()  # the clocks moved on since the last run: re-rank what waits
         if not report.accounts:
             print("No accounts to sync. Add one with: kindly accounts add NETWORK", file=out)
         for result in report.accounts:

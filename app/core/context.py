@@ -11,14 +11,20 @@ from typing import TypeVar
 from app.core.accounts import AccountService
 from app.core.backups import BackupService
 from app.core.cases import CaseService
+from app.core.checklist import EventChecklistStore
 from app.core.inbox import Inbox
+from app.core.ingest import Ingestor
 from app.core.outbox import Outbox
+from app.core.policy.store import load_policy
+from app.core.reminders import ReminderService
 from app.core.retention import Retention
 from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.sending import Sender
 from app.core.settings import Settings
 from app.core.sync import SyncEngine
 from app.core.templates import TemplateLibrary
+from app.core.triage import Triage, TriageHook
+from app.core.triage_setup import build_triage, triage_config
 from app.storage.models import Account, database
 
 T = TypeVar("T")
@@ -34,6 +40,7 @@ class AppContext:
     outbox: Outbox = field(default_factory=Outbox)
     settings: Settings = field(default_factory=Settings)
     templates: TemplateLibrary = field(default_factory=TemplateLibrary)
+    checklist: EventChecklistStore = field(default_factory=EventChecklistStore)
     # None: the OS keyring (looked up on first use); the demo keeps secrets in memory only
     secrets: SecretStore | None = None
 
@@ -48,8 +55,24 @@ class AppContext:
         return AccountService(store)
 
     @cached_property
+    def triage(self) -> Triage:
+        """The saved policy and the settings' office hours; built on first use (UI thread)."""
+        return build_triage(self.settings)
+
+    @cached_property
+    def reminders(self) -> ReminderService:
+        return ReminderService(self.triage)
+
+    def reload_triage(self) -> None:
+        """After the policy or the settings changed: the next triage run and reminders use them."""
+        self.triage.policy = load_policy()
+        self.triage.config = triage_config(self.settings)
+
+    @cached_property
     def sync(self) -> SyncEngine:
-        return SyncEngine(self.accounts)
+        # Triage at ingest: sentiment, the policy's decision, priority and the why line are
+        # stored with each batch of mentions.
+        return SyncEngine(self.accounts, Ingestor([TriageHook(self.triage)]))
 
     @cached_property
     def sender(self) -> Sender:

@@ -17,6 +17,8 @@ from app.core.ingest import IngestHook, Ingestor
 from app.core.networks.base import RemoteMention, RemotePerson
 from app.core.settings import EMAIL, ORG_NAME, PHONE, SIGNATURE, Settings
 from app.core.templates import TemplateLibrary
+from app.core.triage import TriageHook
+from app.core.triage_setup import build_triage
 from app.core.vocab import CaseStatus, EventKind, Network, ReplyState, Stance
 from app.storage.models import Account, Case, CaseEvent, OutboundReply, Person, database
 
@@ -401,9 +403,14 @@ class DemoBuilder:
                 self._set(case, CaseStatus.ESCALATED, "Moved to phone: billing dispute", "officer")
 
     def _set(self, case: Case, status: CaseStatus, reason: str, actor: str) -> None:
-        Case.update(status=status.value, bucket=status.bucket.value, status_reason=reason).where(
-            Case.id == case.id
-        ).execute()
+        Case.update(
+            status=status.value,
+            bucket=status.bucket.value,
+            status_reason=reason,
+            priority=0.0,  # off the inbox: no clock, no rank (as when the officer moves it)
+            due_at=None,
+            why=f"{status.label.lower()} · {actor}",
+        ).where(Case.id == case.id).execute()
         kind = EventKind.DECISION if reason else EventKind.STATUS_CHANGED
         CaseEvent.create(
             case=case.id,
@@ -415,12 +422,18 @@ class DemoBuilder:
 
 
 def open_demo_database(data_folder: Path, hooks: list[IngestHook] | None = None) -> Path:
-    """Open the demo database (bound to the models), building it on first use."""
+    """Open the demo database (bound to the models), building it on first use.
+
+    Without ``hooks`` the demo is built through triage, as synced mentions are: sentiment,
+    the default policy's decisions, priorities and "why" lines are all there from the start.
+    """
     from app.storage.db import open_database
 
     path = demo_database_path(data_folder)
     open_database(path)
     if not Account.select().exists():
+        if hooks is None:
+            hooks = [TriageHook(build_triage(Settings()))]
         # All or nothing: a half-built demo (a hook failed, the app was closed) would have
         # accounts, so it would never be built again.
         with database.atomic():

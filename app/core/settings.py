@@ -64,6 +64,55 @@ REGISTRY.update(
     for option in (BACKUP_KEEP_DAILY, BACKUP_KEEP_WEEKLY, RETENTION_ENABLED, RETENTION_MONTHS)
 )
 
+# Office hours and the response target (app.core.triage_setup builds triage's config from these)
+OFFICE_ZONE = Option(
+    "office.zone",
+    "",
+    "Time zone",
+    "Where the office is, e.g. Europe/London; empty: this computer's.",
+)
+OFFICE_DAYS = Option[list[int]](
+    "office.days", [0, 1, 2, 3, 4], "Office days", "0 Monday … 6 Sunday."
+)
+OFFICE_OPENS = Option("office.opens", "09:00", "Opens at", "Local time, HH:MM.")
+OFFICE_CLOSES = Option("office.closes", "17:00", "Closes at", "Local time, HH:MM; 00:00 midnight.")
+OFFICE_HOLIDAYS = Option[list[str]](
+    "office.holidays", [], "Holidays", "Dates (YYYY-MM-DD) the clocks do not run."
+)
+OFFICE_AWAY = Option[list[list[str | None]]](
+    "office.away",
+    [],
+    "Time away",
+    "[start, end] as ISO times (end null: vacation mode is on); the clocks stop meanwhile.",
+)
+OFFICE_RESPONSE_MINUTES = Option(
+    "office.response_minutes",
+    120,
+    "Response target (minutes of office time)",
+    "How soon a reply is due when no rule sets its own time.",
+)
+CHECKLIST_ASK = Option(
+    "checklist.ask_on_resolve",
+    True,
+    "Ask about the closing checklist when resolving",
+    "Resolving a case with unticked closing steps asks once first.",
+)
+POLICY_SETUP_DONE = Option("ui.policy_setup_done", False, "First-run policy step was shown")
+REGISTRY.update(
+    (option.key, option)
+    for option in (
+        OFFICE_ZONE,
+        OFFICE_DAYS,
+        OFFICE_OPENS,
+        OFFICE_CLOSES,
+        OFFICE_HOLIDAYS,
+        OFFICE_AWAY,
+        OFFICE_RESPONSE_MINUTES,
+        CHECKLIST_ASK,
+        POLICY_SETUP_DONE,
+    )
+)
+
 
 class Settings:
     """Reads and writes registered options; unknown keys are refused to catch typos early."""

@@ -113,12 +113,24 @@ def test_some_cases_were_decided_with_reasons(demo_db: Path) -> None:
     assert len(left_alone) >= 5 and len(escalated) >= 1
     for case in left_alone + escalated:
         assert case.status_reason, f"case {case.id} decided without a reason"
-        decision = CaseEvent.get(
-            (CaseEvent.case == case.id) & (CaseEvent.kind == EventKind.DECISION.value)
+        decision = (  # the latest: a rule may have decided first, at ingest
+            CaseEvent.select()
+            .where((CaseEvent.case == case.id) & (CaseEvent.kind == EventKind.DECISION.value))
+            .order_by(CaseEvent.id.desc())
+            .get()
         )
         assert case.status_reason in decision.detail
     for case in Case.select():
         assert case.bucket == CaseStatus(case.status).bucket.value
+
+
+def test_the_demo_is_triaged_like_synced_mentions(demo_db: Path) -> None:
+    waiting = list(Case.select().where(Case.bucket == CaseStatus.NEW.bucket.value))
+    assert waiting and all(case.why for case in waiting), "every inbox case says why"
+    assert any("rule: " in case.why for case in waiting)
+    assert Mention.select().where(Mention.sentiment.is_null(False)).count() > 0
+    by_rule = CaseEvent.select().where(CaseEvent.actor.startswith("rule: ")).count()
+    assert by_rule > 0
 
 
 def test_the_counts_on_cases_match_their_rows(demo_db: Path) -> None:
