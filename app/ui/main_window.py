@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.data_care = DataCare(context, self.runner, self.asker, self)
+        self.case_pane.thread.send_anyway_requested.connect(self.send_anyway)
         self.resize(1400, 860)
         self.reporting = Reporting(context, self.runner, paths_for(self.asker, self), self)
 
@@ -443,6 +444,14 @@ class MainWindow(QMainWindow):
         self.composer.reset()
         self._after_change("Reply queued.")
         self.sync.send_now()
+
+    def send_anyway(self, reply_id: int) -> None:
+        if self.asker.confirm(
+            "Send anyway?",
+            "Kindly held this reply back (the reason is in the conversation). Send it now, "
+            "without checking the post again?",
+        ):
+            self.sync.send_anyway(reply_id)
 
     def _stance_changed(self, person_id: int, stance: str) -> None:
         self.context.cases.set_stance(person_id, Stance(stance))

@@ -157,6 +157,21 @@ class SyncController(QObject):
             return False
         return self._start(fetch=False)
 
+    def send_anyway(self, reply_id: int) -> None:
+        """The officer overrides the pre-send re-check for one held-back reply: send it now."""
+        sender = self.services.sender
+
+        def failed(error: BaseException) -> None:
+            log.error("sending reply %d anyway failed: %r", reply_id, error)
+            message = getattr(error, "user_message", None) or type(error).__name__
+            self._finish(SyncRun(None, None, error=str(message), finished_at=datetime.now()))
+
+        self.runner.run(
+            own_connection(lambda: sender.send_anyway(reply_id)),
+            lambda report: self._finish(SyncRun(None, report, finished_at=datetime.now())),
+            failed,
+        )
+
     def cancel(self) -> None:
         if self._cancel is not None and not self._cancel.is_set():
             self._cancel.set()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.core.inbox import CaseDetail, ThreadItem
 
+SEND_ANYWAY = "kindly:send-anyway/"  # a link on a failed reply; never leaves the app
 STATE_LABELS = {
     "queued": "queued — will be sent when the account is online",
     "sending": "sending…",
@@ -60,6 +61,8 @@ def render_thread(detail: CaseDetail) -> str:
         elif item.kind == "reply":
             state = STATE_LABELS.get(item.state, item.state)
             colour = "#B91C1C" if item.state == "failed" else "gray"
+            if item.state == "failed" and item.reply_id is not None:  # see Sender.send_anyway
+                state += f" · <a href='{SEND_ANYWAY}{item.reply_id}'>send anyway</a>"
             parts.append(
                 "<table width='100%' cellpadding='8' style='margin: 4px 0 8px 60px;"
                 " background: #E8F0FE; color: #111'><tr><td>"
@@ -85,6 +88,7 @@ class ThreadView(QTextBrowser):
     """Read-only thread; links open in the browser only when clicked."""
 
     link_opened = Signal(QUrl)
+    send_anyway_requested = Signal(int)  # reply id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -107,6 +111,10 @@ class ThreadView(QTextBrowser):
         return None  # never fetch images, stylesheets or anything else
 
     def _open(self, url: QUrl) -> None:
+        text = url.toString()
+        if text.startswith(SEND_ANYWAY) and text[len(SEND_ANYWAY) :].isdigit():
+            self.send_anyway_requested.emit(int(text[len(SEND_ANYWAY) :]))
+            return
         if url.scheme() in ("https", "http"):
             self.link_opened.emit(url)
             QDesktopServices.openUrl(url)

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QUrl
 
 from app.core.accounts import AccountService
 from app.core.context import AppContext
@@ -165,3 +166,33 @@ def test_a_failing_account_that_answers_is_not_offline(
     assert window.sync.last_run is not None and window.sync.last_run.failed
     assert not window.offline_banner.isVisible()
     assert not window.offline_watch.offline
+
+
+def test_a_reply_held_back_because_it_was_answered_can_be_sent_anyway(
+    qtbot, window: MainWindow, mastodon: QuickMastodon, asker
+) -> None:
+    window.sync.sync_now()
+    mastodon.stop()
+    reply_from_window(window, "ann", "Yes, it is on! See you at ten.")
+    ann = Mention.select().join(Person).where(Person.handle.startswith("ann")).get()
+    mastodon.add_own_status("It is on — Sam", in_reply_to=ann.remote_id)  # a colleague, on the web
+    mastodon.start()
+    window.offline_watch.retry()
+    [reply] = OutboundReply.select()
+    assert reply.state == ReplyState.FAILED.value and mastodon.posted == []
+    window.open_case(ann.case_id)
+    thread = window.case_pane.thread
+    assert "already answered this post from outside Kindly" in thread.toPlainText()
+    assert f"kindly:send-anyway/{reply.id}" in thread.toHtml()
+
+    asker.confirms = [False]
+    thread.anchorClicked.emit(QUrl(f"kindly:send-anyway/{reply.id}"))
+    assert mastodon.posted == []
+    asker.confirms = [True]
+    with qtbot.waitSignal(window.sync.finished):
+        thread.anchorClicked.emit(QUrl(f"kindly:send-anyway/{reply.id}"))
+
+    assert asker.asked[-2:] == ["Send anyway?", "Send anyway?"]
+    assert OutboundReply.get_by_id(reply.id).state == ReplyState.SENT.value
+    assert len(mastodon.posted) == 1
+    assert "1 reply sent" in window.sync_status.text()
