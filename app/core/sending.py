@@ -54,8 +54,8 @@ UNCERTAIN = (Offline, ServerError, BadResponse)
 # A reply queued this long ago (or tried before) is re-checked against the network first.
 RECHECK_AFTER = timedelta(minutes=2)
 DELETED_MESSAGE = (
-    "Not sent: the post this reply answers was deleted (or made private) while the reply "
-    "waited in the queue. Your text is kept."
+    "The post this reply answers was deleted (or made private) while the reply waited in the "
+    "queue. Your text is kept."
 )
 
 
@@ -73,9 +73,9 @@ class SendReport:
 def already_answered_message(answer: str | None) -> str:
     where = f" ({answer})" if answer else ""
     return (
-        "Not sent: your organisation's account already answered this post from outside Kindly"
-        f"{where}, while this reply waited. Your text is kept; send it anyway if it still "
-        "adds something."
+        "Your organisation's account already answered this post from outside Kindly"
+        f"{where} while this reply waited. Your text is kept: choose “send anyway” on the reply "
+        "if it still adds something."
     )
 
 

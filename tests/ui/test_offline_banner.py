@@ -184,6 +184,8 @@ def test_a_reply_held_back_because_it_was_answered_can_be_sent_anyway(
     thread = window.case_pane.thread
     assert "already answered this post from outside Kindly" in thread.toPlainText()
     assert f"kindly:send-anyway/{reply.id}" in thread.toHtml()
+    if SHOTS:
+        window.grab().save(str(Path(SHOTS) / "send-anyway.png"))
 
     asker.confirms = [False]
     thread.anchorClicked.emit(QUrl(f"kindly:send-anyway/{reply.id}"))
