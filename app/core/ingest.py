@@ -316,7 +316,7 @@ class Ingestor:
             person_id = people[(mention.author or UNKNOWN_AUTHOR).remote_id]
             groups[(person_id, key)].append(mention)
 
-        cases = self._existing_cases(account_id, {key for _, key in groups})
+        cases = self._existing_cases(account_id, set(groups))
         latest = self._latest_mention_stamps([case.id for case in cases.values()])
         now = datetime.now(UTC)
         events: list[list[object]] = []
@@ -354,16 +354,27 @@ class Ingestor:
             )
             result.mention_ids.extend(int(row[0]) for row in _rows(sql, [network.value, *chunk]))
 
-    def _existing_cases(self, account_id: int, keys: set[str]) -> dict[tuple[int, str], _CaseRef]:
+    def _existing_cases(
+        self, account_id: int, wanted: set[tuple[int, str]]
+    ) -> dict[tuple[int, str], _CaseRef]:
+        """The cases of these (person, conversation) pairs, through the unique index on
+        (account, person, conversation_key): by key alone, SQLite read every case of the
+        account for every page, and a sync slowed down as the inbox grew."""
         found: dict[tuple[int, str], _CaseRef] = {}
-        for chunk in _chunks(sorted(keys)):
+        pairs = sorted(wanted)
+        for chunk in _chunks(pairs, CHUNK // 2):
+            people = sorted({person for person, _ in chunk})
+            keys = sorted({key for _, key in chunk})
             sql = (
                 f"SELECT {_c(Case.id)}, {_c(Case.person)}, {_c(Case.conversation_key)}, "
                 f"{_c(Case.status)} FROM {_t(Case)} WHERE {_c(Case.account)} = ? "
-                f"AND {_c(Case.conversation_key)} IN ({_marks(len(chunk))})"
+                f"AND {_c(Case.person)} IN ({_marks(len(people))}) "
+                f"AND {_c(Case.conversation_key)} IN ({_marks(len(keys))})"
             )
-            for case_id, person_id, key, status in _rows(sql, [account_id, *chunk]):
-                found[(int(person_id), str(key))] = _CaseRef(int(case_id), str(status))
+            for case_id, person_id, key, status in _rows(sql, [account_id, *people, *keys]):
+                pair = (int(person_id), str(key))
+                if pair in wanted:
+                    found[pair] = _CaseRef(int(case_id), str(status))
         return found
 
     def _latest_mention_stamps(self, case_ids: list[int]) -> dict[int, str]:
