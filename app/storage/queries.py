@@ -252,7 +252,34 @@ def case_count(query: CaseQuery) -> int:
 
 
 def bucket_counts(network: str | None = None) -> dict[str, int]:
-    select = Case.select(Case.bucket, pw.fn.COUNT(Case.id).alias("n")).group_by(Case.bucket)
-    if network is not None:
-        select = select.where(Case.network == network)
-    return {row.bucket: row.n for row in select}
+    """How many cases each bucket holds (of one network, or of all)."""
+    counts: dict[str, int] = {}
+    for (net, bucket), n in _network_bucket_counts().items():
+        if network is None or net == network:
+            counts[bucket] = counts.get(bucket, 0) + n
+    return counts
+
+
+# The sidebar asks for the counts of every view of every network at once (seven queries, each
+# counting up to all 150,000 cases of a large inbox: ~110 ms, most of opening the window). One
+# grouped count answers them all, and is kept until the database changes: PRAGMA data_version
+# moves when another connection commits, total_changes when this one writes.
+_counts_memo: tuple[object, tuple[int, int], dict[tuple[str, str], int]] | None = None
+
+
+def _network_bucket_counts() -> dict[tuple[str, str], int]:
+    global _counts_memo
+    db = Case._meta.database
+    connection = db.connection()
+    version = (int(db.execute_sql("PRAGMA data_version").fetchone()[0]), connection.total_changes)
+    memo = _counts_memo
+    if memo is not None and memo[0] is connection and memo[1] == version:
+        return memo[2]
+    select = (
+        Case.select(Case.network, Case.bucket, pw.fn.COUNT(Case.id))
+        .group_by(Case.network, Case.bucket)
+        .tuples()
+    )
+    counts = {(str(net), str(bucket)): int(n) for net, bucket, n in select}
+    _counts_memo = (connection, version, counts)
+    return counts
