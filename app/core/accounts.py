@@ -133,7 +133,9 @@ class AccountService:
     # -- reading ---------------------------------------------------------------------------
 
     def list_accounts(self) -> list[AccountView]:
-        return [_view(row) for row in Account.select().order_by(Account.network, Account.id)]
+        """Connected accounts (not the hidden one that web feed items are kept under)."""
+        rows = Account.select().where(Account.network != Network.WEB.value)
+        return [_view(row) for row in rows.order_by(Account.network, Account.id)]
 
     def get(self, account_id: int) -> AccountView:
         row = Account.get_or_none(Account.id == account_id)

@@ -47,7 +47,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description=_add_description(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add.add_argument("network", choices=[n.value for n in Network], help="which network")
+    add.add_argument("network", choices=[n.value for n in REGISTRY], help="which network")
     add.add_argument("--base-url", help="the server's address (default: the network's own)")
     add.add_argument("--handle", default="", help="the account's handle (Facebook: Page id)")
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from app.core.listening.linking import Identity, linked_ids, linked_people
 from app.core.vocab import Bucket, Network
 from app.storage import queries
 from app.storage.models import Account, Case, CaseEvent, Mention, Note, OutboundReply, Person
@@ -64,6 +65,7 @@ class ThreadItem:
     mention_id: int | None = None
     reply_id: int | None = None
     sentiment: float | None = None
+    addressed_to_us: bool = True  # False: found by a saved search or a feed, not sent to us
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,18 @@ class CaseDetail:
                 return item.mention_id
         return None
 
+    @property
+    def addressed_to_us(self) -> bool:
+        """Whether the mention a reply would answer was addressed to us (tagged, or a reply)."""
+        for item in reversed(self.items):
+            if item.kind == "mention":
+                return item.addressed_to_us
+        return True
+
+    @property
+    def can_reply(self) -> bool:
+        return self.network.can_reply
+
 
 @dataclass(frozen=True, slots=True)
 class PersonCase:
@@ -99,6 +113,7 @@ class PersonCase:
     status: str
     last_activity_at: datetime
     snippet: str
+    network: Network | None = None  # set when the person is linked across networks
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +127,7 @@ class PersonDetail:
     stance: str
     cases: list[PersonCase]
     notes: list[ThreadItem]
+    linked: tuple[Identity, ...] = ()  # the same person on other accounts, linked by the officer
 
 
 class Inbox:
@@ -158,6 +174,7 @@ class Inbox:
                     m.kind,
                     mention_id=m.id,
                     sentiment=m.sentiment,
+                    addressed_to_us=m.addressed_to_us,
                 )
             )
         for r in OutboundReply.select().where(OutboundReply.case == case_id):
@@ -202,13 +219,17 @@ class Inbox:
         person = Person.get_or_none(Person.id == person_id)
         if person is None:
             return None
+        people = linked_ids(person_id)  # one history across the networks they are linked on
         cases = (
-            Case.select(Case.id, Case.status, Case.last_activity_at, Case.last_snippet)
-            .where(Case.person == person_id)
+            Case.select(
+                Case.id, Case.status, Case.last_activity_at, Case.last_snippet, Case.network
+            )
+            .where(Case.person.in_(people))
             .order_by(Case.last_activity_at.desc())
             .limit(case_limit)
         )
-        notes = Note.select().where(Note.person == person_id).order_by(Note.created_at)
+        notes = Note.select().where(Note.person.in_(people)).order_by(Note.created_at)
+        shown = len(people) > 1
         return PersonDetail(
             id=person.id,
             network=Network(person.network),
@@ -217,6 +238,16 @@ class Inbox:
             profile_url=person.profile_url,
             follower_count=person.follower_count,
             stance=person.stance,
-            cases=[PersonCase(c.id, c.status, c.last_activity_at, c.last_snippet) for c in cases],
+            cases=[
+                PersonCase(
+                    c.id,
+                    c.status,
+                    c.last_activity_at,
+                    c.last_snippet,
+                    Network(c.network) if shown else None,
+                )
+                for c in cases
+            ],
             notes=[ThreadItem("note", n.created_at, "Note", n.text) for n in notes],
+            linked=tuple(linked_people(person_id)) if shown else (),
         )

@@ -30,6 +30,7 @@ LIMITS: dict[Network, int] = {
     Network.BLUESKY: 300,
     Network.X: 280,
     Network.FACEBOOK: 8000,
+    Network.WEB: 8000,  # never sent: a feed item cannot be replied to
 }
 BLUESKY_MAX_BYTES = 3000
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.core.templates import placeholders
-from app.core.vocab import CaseStatus, EventKind, ReplyState
+from app.core.vocab import CaseStatus, EventKind, Network, ReplyState
 from app.storage.models import Case, CaseEvent, Mention, OutboundReply, database
 
 
@@ -51,6 +51,11 @@ class Outbox:
         now = datetime.now(UTC)
         with database.atomic():
             case = Case.get_by_id(case_id)
+            if not Network(case.network).can_reply:
+                raise ReplyRefused(
+                    "This came from a web feed: there is no one to reply to on a network. "
+                    "Open the article to respond there."
+                )
             target = in_reply_to_mention_id
             if target is None:
                 latest = (

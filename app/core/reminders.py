@@ -19,6 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from app.core.lengths import count_length
+from app.core.listening.linking import conversation_cases, linked_ids
 from app.core.policy.rules import Decision, Outcome, PolicyEngine, words_regex
 from app.core.text import first_name
 from app.core.triage.config import AWAY_TEMPLATE, OFFLINE_TEMPLATE, TriageConfig
@@ -115,6 +116,7 @@ class DraftContext:
     display_name: str = ""
     handle: str = ""
     our_public_replies: int = 0  # already sent or queued in this case
+    replies_elsewhere: int = 0  # of those, to the same person linked on other accounts
     recent_replies_to_others: tuple[OtherReply, ...] = ()
     deadline: Deadline | None = None
     decision: Decision | None = None
@@ -259,13 +261,15 @@ def _take_offline(ctx: DraftContext, engine: PolicyEngine, config: TriageConfig)
     if any(c.casefold() in lowered for c in contacts):
         return []  # the draft already offers them
     who = first_name(ctx.display_name, ctx.handle) or "this person"
+    elsewhere = ctx.replies_elsewhere
+    linked = f", counting {elsewhere} to their linked accounts" if elsewhere else ""
     how = " or ".join(contacts) if contacts else "your phone or email (add them in Settings)"
     org = f"{config.organisation} on " if config.organisation and contacts else ""
     return [
         Reminder(
             ReminderKind.TAKE_OFFLINE,
             Severity.WARNING,
-            f"This would be our {ordinal(n)} public reply to {who} in this conversation. "
+            f"This would be our {ordinal(n)} public reply to {who} in this conversation{linked}. "
             f"Suggest moving it to phone or email: {org}{how}.",
             Fix(FixAction.USE_TEMPLATE, "Use “take it offline”", template=OFFLINE_TEMPLATE),
         )
@@ -400,17 +404,21 @@ class ReminderService:
             clock = deadline(
                 config.office_hours, facts.clock_start, target, now, config.at_risk_fraction
             )
-        ours = (
-            OutboundReply.select()
-            .where((OutboundReply.case == case_id) & OutboundReply.state.in_(ANSWERED_STATES))
-            .count()
-        )
+        cases = conversation_cases(case_id)  # with their linked accounts' ongoing cases
+        answered = OutboundReply.state.in_(ANSWERED_STATES)
+        ours = OutboundReply.select().where(OutboundReply.case.in_(cases) & answered).count()
+        elsewhere = 0
+        if len(cases) > 1:
+            elsewhere = (
+                OutboundReply.select().where(OutboundReply.case.in_(cases[1:]) & answered).count()
+            )
         return DraftContext(
             text=text,
             network=facts.network,
             display_name=facts.display_name,
             handle=facts.handle,
             our_public_replies=int(ours),
+            replies_elsewhere=int(elsewhere),
             recent_replies_to_others=self._recent_to_others(facts.person_id),
             deadline=clock,
             decision=decision,
@@ -431,7 +439,10 @@ class ReminderService:
             OutboundReply.select(OutboundReply.text, Person.display_name, Person.handle)
             .join(Case)
             .join(Person)
-            .where(OutboundReply.state.in_(ANSWERED_STATES) & (Case.person != person_id))
+            .where(
+                OutboundReply.state.in_(ANSWERED_STATES)
+                & Case.person.not_in(linked_ids(person_id))  # the same person is not "others"
+            )
             .order_by(OutboundReply.created_at.desc(), OutboundReply.id.desc())
             .limit(self.triage.config.recent_replies_checked)
             .tuples()

@@ -322,7 +322,7 @@ def _status_label(value: str) -> str:
 
 # -- tables and CSV -----------------------------------------------------------------------------
 
-_RESPONSE_HEADERS = ("Cases answered", "Median (office hours)", "90th percentile (office hours)")
+_RESPONSE_HEADERS = ("Answered", "Median (office h)", "90th pct. (office h)")
 
 
 def _response_cells(times: ResponseTimes) -> tuple[str, ...]:

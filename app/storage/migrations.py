@@ -55,10 +55,45 @@ def _v3_network_priority_index(db: pw.Database) -> None:
     )
 
 
+# Step 4 as frozen SQL text (not built from today's models, which will keep changing).
+_V4_LISTENING = (
+    'CREATE TABLE "saved_search" ("id" INTEGER NOT NULL PRIMARY KEY, "account_id" INTEGER NOT '
+    'NULL, "kind" VARCHAR(255) NOT NULL, "query" VARCHAR(255) NOT NULL, "enabled" INTEGER NOT '
+    'NULL, "cursor" TEXT, "estimated_reads" INTEGER, "created_at" DATETIME NOT NULL, '
+    '"last_run_at" DATETIME, "last_error" TEXT, FOREIGN KEY ("account_id") REFERENCES '
+    '"account" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX "saved_search_account_id" ON "saved_search" ("account_id")',
+    'CREATE UNIQUE INDEX "saved_search_account_id_kind_query" ON "saved_search" '
+    '("account_id", "kind", "query")',
+    'CREATE TABLE "feed" ("id" INTEGER NOT NULL PRIMARY KEY, "url" VARCHAR(255) NOT NULL, '
+    '"title" VARCHAR(255) NOT NULL, "enabled" INTEGER NOT NULL, "cursor" TEXT, "created_at" '
+    'DATETIME NOT NULL, "last_run_at" DATETIME, "last_error" TEXT)',
+    'CREATE UNIQUE INDEX "feed_url" ON "feed" ("url")',
+    'CREATE TABLE "link_dismissal" ("id" INTEGER NOT NULL PRIMARY KEY, "person_a_id" INTEGER '
+    'NOT NULL, "person_b_id" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, FOREIGN KEY '
+    '("person_a_id") REFERENCES "person" ("id") ON DELETE CASCADE, FOREIGN KEY ("person_b_id") '
+    'REFERENCES "person" ("id") ON DELETE CASCADE)',
+    'CREATE INDEX "link_dismissal_person_a_id" ON "link_dismissal" ("person_a_id")',
+    'CREATE INDEX "link_dismissal_person_b_id" ON "link_dismissal" ("person_b_id")',
+    'CREATE UNIQUE INDEX "link_dismissal_person_a_id_person_b_id" ON "link_dismissal" '
+    '("person_a_id", "person_b_id")',
+    'ALTER TABLE "person" ADD COLUMN "link_group" INTEGER',
+    'CREATE INDEX "person_link_group" ON "person" ("link_group")',
+)
+
+
+def _v4_listening(db: pw.Database) -> None:
+    # Saved searches and feeds, each a sync stream with its own cursor; people linked across
+    # networks share person.link_group (NULL: not linked), so unlinking moves no mention.
+    for statement in _V4_LISTENING:
+        db.execute_sql(statement)
+
+
 STEPS: list[Step] = [
     Step(1, "initial schema", _sql_script("0001_initial.sql")),
     Step(2, "full-text search over mention text and author names", _v2_full_text_search),
     Step(3, "index for one network's cases in priority order", _v3_network_priority_index),
+    Step(4, "saved searches, feeds and people linked across networks", _v4_listening),
 ]
 HEAD = STEPS[-1].version
 

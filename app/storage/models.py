@@ -105,6 +105,9 @@ class Person(BaseModel):
     stance = pw.CharField(default=Stance.UNKNOWN.value)
     notes = pw.TextField(default="")
     updated_at = UTCDateTimeField(default=utcnow)
+    # Schema 4: people the officer linked (one person on several networks) share a group, whose
+    # value is the smallest person id in it; NULL when not linked. Mentions never move.
+    link_group = pw.IntegerField(null=True, index=True)
 
     class Meta:
         indexes = ((("network", "remote_id"), True),)
@@ -235,6 +238,46 @@ class Setting(BaseModel):
     value = JSONField(null=True)
 
 
+class SavedSearch(BaseModel):
+    """Schema 4: a search run on one account's network, as its own stream with its own cursor."""
+
+    account = pw.ForeignKeyField(Account, backref="saved_searches", on_delete="CASCADE")
+    kind = pw.CharField()  # keywords or hashtag (app.core.listening.store.SearchKind)
+    query = pw.CharField()
+    enabled = pw.BooleanField(default=True)
+    cursor = pw.TextField(null=True)  # stored with the batch it covers, like Account.cursor
+    estimated_reads = pw.IntegerField(null=True)  # X: posts read a month, estimated beforehand
+    created_at = UTCDateTimeField(default=utcnow)
+    last_run_at = UTCDateTimeField(null=True)
+    last_error = pw.TextField(null=True)
+
+    class Meta:
+        indexes = ((("account", "kind", "query"), True),)
+
+
+class Feed(BaseModel):
+    """Schema 4: an RSS or Atom feed (Google Alerts, a news search); its items are read only."""
+
+    url = pw.CharField(unique=True)
+    title = pw.CharField(default="")
+    enabled = pw.BooleanField(default=True)
+    cursor = pw.TextField(null=True)  # JSON: ETag, Last-Modified; stored with the batch
+    created_at = UTCDateTimeField(default=utcnow)
+    last_run_at = UTCDateTimeField(null=True)
+    last_error = pw.TextField(null=True)
+
+
+class LinkDismissal(BaseModel):
+    """Schema 4: two people the officer said are not the same person (never suggested again)."""
+
+    person_a = pw.ForeignKeyField(Person, on_delete="CASCADE")
+    person_b = pw.ForeignKeyField(Person, on_delete="CASCADE")
+    created_at = UTCDateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("person_a", "person_b"), True),)
+
+
 class SchemaInfo(BaseModel):
     """One row: the schema version this file is at (portable, unlike PRAGMA user_version)."""
 
@@ -253,4 +296,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     CaseEvent,
     Template,
     Setting,
+    SavedSearch,
+    Feed,
+    LinkDismissal,
 ]

@@ -14,12 +14,22 @@ class Network(StrEnum):
     BLUESKY = "bluesky"
     X = "x"
     FACEBOOK = "facebook"
+    WEB = "web"  # RSS and Atom feeds (news, Google Alerts): read only, never replied to
 
     @property
     def label(self) -> str:
-        return {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", "facebook": "Facebook"}[
-            self.value
-        ]
+        return {
+            "mastodon": "Mastodon",
+            "bluesky": "Bluesky",
+            "x": "X",
+            "facebook": "Facebook",
+            "web": "Web",
+        }[self.value]
+
+    @property
+    def can_reply(self) -> bool:
+        """Whether Kindly can answer there (a news article or alert has no reply button)."""
+        return self is not Network.WEB
 
 
 class Stance(StrEnum):

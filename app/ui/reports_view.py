@@ -57,20 +57,21 @@ from app.ui.tasks import Runner
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 LAST_WEEKS = "weeks"
-PAGES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    # tab title, charts, tables
+Row = tuple[str | None, str | None]  # a chart and the table of its numbers, side by side
+PAGES: tuple[tuple[str, tuple[Row, ...]], ...] = (
     (
         "Response times",
-        ("response-by-week", "response-by-network"),
-        ("response-by-network", "response-by-week"),
+        (
+            ("response-by-week", "response-by-week"),
+            ("response-by-network", "response-by-network"),
+        ),
     ),
-    ("Volume and sentiment", ("volume",), ("volume-by-day",)),
+    ("Volume and sentiment", (("volume", "volume-by-day"),)),
     (
         "Equal treatment",
-        ("response-by-stance", "treatment-by-stance"),
-        ("equal-treatment",),
+        (("response-by-stance", None), ("treatment-by-stance", None), (None, "equal-treatment")),
     ),
-    ("Cases", (), ("case-counts", "notable-cases")),
+    ("Cases", ((None, "case-counts"), (None, "notable-cases"))),
 )
 
 
@@ -170,8 +171,8 @@ class ReportsView(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.tabs = QTabWidget()
-        for title, charts, tables in PAGES:
-            self.tabs.addTab(self._page(charts, tables), title)
+        for title, rows in PAGES:
+            self.tabs.addTab(self._page(rows), title)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(numbers)
@@ -183,36 +184,50 @@ class ReportsView(QWidget):
 
     # -- building -----------------------------------------------------------------------------
 
-    def _page(self, charts: tuple[str, ...], tables: tuple[str, ...]) -> QScrollArea:
+    def _page(self, rows: tuple[Row, ...]) -> QScrollArea:
         inner = QWidget()
         column = QVBoxLayout(inner)
-        specs = {spec.name: spec for spec in report_charts.CHARTS}
-        for name in charts:
-            view = QChartView()
-            view.setRenderHint(QPainter.RenderHint.Antialiasing)
-            view.setMinimumHeight(320)
-            view.setAccessibleName(specs[name].title)
-            self.chart_views[name] = view
-            column.addWidget(view)
-            column.addLayout(self._buttons("Save chart as PNG…", lambda n=name: self.save_png(n)))
-        for name in tables:
-            model = ReportTableModel(self)
-            table = QTableView()
-            table.setModel(model)
-            table.verticalHeader().setVisible(False)
-            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-            table.horizontalHeader().setStretchLastSection(True)
-            table.setMinimumHeight(180)
-            table.setWordWrap(True)
-            self.models[name] = model
-            self.tables[name] = table
-            column.addWidget(table)
-            column.addLayout(self._buttons("Save table as CSV…", lambda n=name: self.save_csv(n)))
+        for chart, table in rows:
+            line = QHBoxLayout()
+            if chart is not None:
+                line.addLayout(self._chart_box(chart), 3)
+            if table is not None:
+                line.addLayout(self._table_box(table), 2)
+            column.addLayout(line)
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
         return scroll
+
+    def _chart_box(self, name: str) -> QVBoxLayout:
+        spec = next(s for s in report_charts.CHARTS if s.name == name)
+        view = QChartView()
+        view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        view.setMinimumHeight(320)
+        view.setAccessibleName(spec.title)
+        self.chart_views[name] = view
+        box = QVBoxLayout()
+        box.addWidget(view, 1)
+        box.addLayout(self._buttons("Save chart as PNG…", lambda: self.save_png(name)))
+        return box
+
+    def _table_box(self, name: str) -> QVBoxLayout:
+        model = ReportTableModel(self)
+        table = QTableView()
+        table.setModel(model)
+        table.setAccessibleName(name.replace("-", " ").capitalize())
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setMinimumHeight(200)
+        table.setWordWrap(True)
+        self.models[name] = model
+        self.tables[name] = table
+        box = QVBoxLayout()
+        box.addWidget(table, 1)
+        box.addLayout(self._buttons("Save table as CSV…", lambda: self.save_csv(name)))
+        return box
 
     @staticmethod
     def _buttons(text: str, slot: Callable[[], None]) -> QHBoxLayout:

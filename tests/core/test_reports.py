@@ -219,7 +219,7 @@ def test_tables_and_csv(october: tuple[Report, KnownData], tmp_path: Path) -> No
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows == [
-        ["Network", "Cases answered", "Median (office hours)", "90th percentile (office hours)"],
+        ["Network", "Answered", "Median (office h)", "90th pct. (office h)"],
         ["Mastodon", "5", "0.75", "3.20"],
         ["Bluesky", "1", "1.00", "1.00"],
         ["All networks", "6", "0.88", "3.00"],

@@ -260,6 +260,10 @@ class BlueskyClient:
             return json_body(response, LABEL)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def query(self, nsid: str, params: Any, *, what: str) -> Any:
+        """An XRPC query with the account's session (listening: searchPosts)."""
+        return self._call("GET", nsid, params=params, what=what)
+
     def _did(self) -> str:
         session = self._current()
         if session.did:

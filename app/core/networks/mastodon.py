@@ -344,6 +344,10 @@ class MastodonClient:
         url = response.links.get(rel, {}).get("url")
         return url if url and self._same_origin(url) else None
 
+    def get(self, path: str, params: Any = None, *, what: str) -> httpx.Response:
+        """An authenticated GET on this instance (listening: tag timelines, search)."""
+        return self._send("GET", path, params=params, what=what)
+
     # -- NetworkClient --
 
     def verify(self) -> RemotePerson:

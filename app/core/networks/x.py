@@ -393,6 +393,20 @@ class XClient:
             params["pagination_token"] = token
         return None
 
+    def get(self, path: str, params: dict[str, str], *, billed: bool = True) -> dict[str, Any]:
+        """A GET (listening: recent search, post counts); ``billed`` reads count in ``usage``."""
+        if billed:
+            return self._get(path, params)
+        response = self._send("GET", path, params=dict(params))
+        if response.status_code >= 300:
+            raise error_for(response)
+        return self._body(response)
+
+    @property
+    def user_id(self) -> str | None:
+        """The account's id on X, when known (no call is made to learn it)."""
+        return self._user_id
+
     # -- plumbing --------------------------------------------------------------------------------
 
     def _me_id(self) -> str:

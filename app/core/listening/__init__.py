@@ -1,0 +1,1 @@
+"""Listening beyond @-mentions: saved searches, web feeds, and one person across networks."""
