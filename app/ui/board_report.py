@@ -22,7 +22,7 @@ from app.ui import report_charts
 
 CHART_URL = "kindly-chart:"
 BOARD_CHARTS = ("response-by-week", "response-by-network", "volume", "treatment-by-stance")
-CHART_SIZE = QSize(1000, 460)
+CHART_SIZE = QSize(800, 370)
 CHART_WIDTH = 640  # as laid out in the document
 
 STYLE = """
