@@ -183,10 +183,6 @@ class Ingestor:
             self._mark_addressed(
                 network, [m for m in unique.values() if m.remote_id not in kept], result
             )
-            kept = {m.remote_id for m in fresh}
-            self._mark_addressed(
-                network, [m for m in unique.values() if m.remote_id not in kept], result
-            )
             if fresh:
                 people = self._upsert_people(network, fresh)
                 self._store(account_id, network, fresh, people, result)
@@ -209,38 +205,6 @@ class Ingestor:
         fresh = [m for rid, m in unique.items() if rid not in stored]
         fresh.sort(key=lambda m: (m.created_at, m.remote_id))
         return fresh
-
-    def _mark_addressed(
-        self, network: Network, stored: list[RemoteMention], result: IngestResult
-    ) -> None:
-        """A post stored from a saved search that now comes addressed to us (a direct mention)
-        is the same post: it becomes addressed, with the direct stream's kind. Never the other
-        way: a search finding a direct mention again changes nothing."""
-        direct = [m for m in stored if m.addressed_to_us]
-        if not direct:
-            return
-        table, kind = Mention._meta.table_name, Mention.kind.column_name
-        addressed, net = Mention.addressed_to_us.column_name, Mention.network.column_name
-        sql = (
-            f'UPDATE "{table}" SET "{addressed}" = 1, '
-            f'"{kind}" = CASE WHEN ?1 = ?4 THEN "{kind}" ELSE ?1 END '
-            f'WHERE "{net}" = ?2 AND "{Mention.remote_id.column_name}" = ?3 '
-            f'AND ("{addressed}" = 0 OR ("{kind}" = ?4 AND ?1 <> ?4))'
-        )
-        cursor = database.cursor()
-        cursor.executemany(sql, [(m.kind, network.value, m.remote_id, "search") for m in direct])
-        if cursor.rowcount <= 0:
-            return
-        touched = set(result.touched_cases)
-        for chunk in _chunks([m.remote_id for m in direct]):
-            query = Mention.select(Mention.case).where(
-                (Mention.network == network.value)
-                & Mention.remote_id.in_(list(chunk))
-                & Mention.case.is_null(False)
-            )
-            for case_id in {row.case_id for row in query} - touched:
-                touched.add(case_id)
-                result.touched_cases.append(case_id)  # triage ranks it again
 
     def _mark_addressed(
         self, network: Network, stored: list[RemoteMention], result: IngestResult
