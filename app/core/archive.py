@@ -33,7 +33,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,7 +142,7 @@ def _replacing(path: Path) -> Iterator[TextIO]:
         raise
 
 
-def write_text_file(path: Path) -> Any:
+def write_text_file(path: Path) -> AbstractContextManager[TextIO]:
     """For the other exports (HTML): the same all-or-nothing file."""
     return _replacing(path)
 

@@ -70,6 +70,8 @@ def paths_for(asker: object, parent: QWidget) -> PathAsker:
     return FileDialogPaths(parent)
 
 
+MAX_PDF_CASES = 500  # a PDF is laid out whole in memory; web pages and archives stream
+
 FORMATS = {
     "pdf": ("PDF, to read and print", "PDF files (*.pdf)"),
     "html": ("Web page (HTML), opens in any browser", "Web pages (*.html)"),
@@ -105,6 +107,7 @@ class ExportDialog(QDialog):
         self.scope = QButtonGroup(self)
         listed = context.inbox.count(query) if query is not None else 0
         total = context.inbox.count(CaseQuery())
+        self.counts = {"case": 1, "list": listed, "all": total}
         for key, text, enabled in (
             ("case", f"This case{f' ({case_id})' if case_id else ''}", case_id is not None),
             ("list", f"The cases in the current list ({listed})", query is not None),
@@ -175,6 +178,12 @@ class ExportDialog(QDialog):
         if self.busy:
             return
         scope, kind = self.chosen()
+        if kind == "pdf" and self.counts[scope] > MAX_PDF_CASES:
+            self.status.setText(
+                f"A PDF holds up to {MAX_PDF_CASES} cases; for {self.counts[scope]}, export a "
+                "web page (HTML) or an archive."
+            )
+            return
         suggested = f"kindly-cases-{datetime.now(UTC):%Y-%m-%d}.{kind}"
         if scope == "case" and self.case_id is not None:
             suggested = f"kindly-case-{self.case_id}.{kind}"

@@ -383,7 +383,7 @@ class Reporting(QObject):
     def open_reports(self) -> ReportsView:
         if self.view is None:
             self.view = ReportsView(self.context, self.runner, self.paths, self.window)
-            self.view.load()
+        self.view.load()  # fresh figures each time it is opened
         self.view.show()
         self.view.raise_()
         return self.view

@@ -102,3 +102,18 @@ def test_a_bad_archive_is_explained(qtbot, db_path: Path, tmp_path: Path) -> Non
     dialog.import_archive()
     assert "newer Kindly" in dialog.status.text()
     assert Case.select().count() == 0
+
+
+def test_a_very_long_pdf_is_refused(
+    qtbot, data: KnownData, db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.ui import export_dialog
+
+    monkeypatch.setattr(export_dialog, "MAX_PDF_CASES", 5)
+    paths = ScriptedPaths()
+    paths.answers = [tmp_path / "all.pdf"]
+    dialog = make(qtbot, db_path, paths, None, None)
+    dialog.choose("all", "pdf")
+    dialog.export()
+    assert "A PDF holds up to 5 cases; for 12, export a web page" in dialog.status.text()
+    assert paths.suggested == [] and not (tmp_path / "all.pdf").exists()
