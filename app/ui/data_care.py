@@ -16,8 +16,10 @@ from PySide6.QtWidgets import QWidget
 
 from app.core.backups import BackupInfo, BackupKind, size_text
 from app.core.context import AppContext, own_connection
+from app.core.listening.linking import Identity, linked_ids, linked_people
 from app.core.maintenance import MaintenanceReport, rotation, run_due
 from app.core.retention import Footprint
+from app.core.vocab import Network
 from app.ui.backups_dialog import BackupsDialog
 from app.ui.dialogs import Asker
 from app.ui.tasks import Runner
@@ -120,21 +122,26 @@ class DataCare(QObject):
     # -- forgetting a person -------------------------------------------------------------------
 
     def forget_person(self, person_ids: Sequence[int]) -> None:
-        """Ask (saying exactly what goes), then delete everything about them in one step."""
-        ids = list(person_ids)
-        person = self.context.inbox.person(ids[0]) if ids else None
+        """Ask (saying exactly what goes), then delete everything about them in one step:
+        the same person on other networks (linked by the officer) goes with them."""
+        person = self.context.inbox.person(person_ids[0]) if person_ids else None
         if person is None:
             return
+        ids = sorted({i for pid in person_ids for i in linked_ids(pid)})
+        others = [p for p in linked_people(person.id) if p.person_id in ids]
         footprint = self.context.retention.footprint(ids)
         name = person.display_name or person.handle or "this person"
         who = f"{name} ({person.handle} on {person.network.label})" if person.handle else name
+        if others:
+            accounts = ", ".join(f"{p.handle} on {p.network.label}" for p in others)
+            who += f" and their linked account{'s' if len(others) > 1 else ''} ({accounts})"
         if not self.asker.confirm(
             "Delete everything about this person?",
             f"Delete everything Kindly holds about {who}?\n\n"
             f"{footprint.summary().capitalize()} will be deleted from this computer in one "
             "step, with the private notes about them. This cannot be undone.\n\n"
-            f"Nothing is deleted on {person.network.label}. Backups made before now still "
-            "hold it until they are rotated out (after about a month).",
+            f"Nothing is deleted on {network_names(person.network, others)}. Backups made "
+            "before now still hold it until they are rotated out (after about a month).",
         ):
             return
         retention = self.context.retention
@@ -155,3 +162,8 @@ class DataCare(QObject):
             f"Kindly could not delete this person's data ({type(error).__name__}); nothing was "
             "changed. The log file has the details.",
         )
+
+
+def network_names(first: Network, others: Sequence[Identity]) -> str:
+    names = list(dict.fromkeys([first.label, *(p.network.label for p in others)]))
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

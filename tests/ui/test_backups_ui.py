@@ -15,6 +15,7 @@ from app.core import settings as options
 from app.core.backups import BackupKind
 from app.core.context import AppContext
 from app.core.ingest import Ingestor
+from app.core.listening.linking import link
 from app.core.networks.base import RemoteMention, RemotePerson
 from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.vocab import Network
@@ -262,3 +263,36 @@ def test_the_confirmation_says_what_goes_and_what_stays(window: MainWindow, aske
     assert "1 case, 1 message, 0 replies of ours, 0 notes will be deleted" in text
     assert "cannot be undone" in text
     assert "Nothing is deleted on Mastodon" in text and "Backups made before now" in text
+
+
+def test_the_same_person_linked_on_another_network_goes_too(window: MainWindow, asker) -> None:
+    sky = Account.create(network="bluesky", handle="riverbank.org", keyring_ref="k2")
+    Ingestor().ingest(
+        sky.id,
+        Network.BLUESKY,
+        [
+            RemoteMention(
+                Network.BLUESKY,
+                "b-ann",
+                RemotePerson("did:plc:ann", "ann.bsky.social", "Ann"),
+                "Hello from Bluesky",
+                T0,
+            )
+        ],
+    )
+    ann_masto = Person.get(Person.remote_id == "p-ann").id
+    link(ann_masto, Person.get(Person.remote_id == "did:plc:ann").id)
+    texts: list[str] = []
+
+    def confirm(title: str, text: str) -> bool:
+        texts.append(text)
+        return True
+
+    asker.confirm = confirm  # type: ignore[method-assign]
+    open_case_of(window, "Ann")
+    window.person_panel.forget_button.click()
+
+    [text] = texts
+    assert "and their linked account (ann.bsky.social on Bluesky)" in text
+    assert "2 cases, 2 messages" in text and "Nothing is deleted on Mastodon or Bluesky" in text
+    assert {p.remote_id for p in Person.select()} == {"p-bob"}
