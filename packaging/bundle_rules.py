@@ -23,8 +23,8 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 # Python modules a Kindly bundle never imports. Qt modules other than QtCore, QtGui, QtWidgets,
-# QtSvg (and QtDBus, which QtGui links on Linux) stay out; so does the Python standard library's
-# GUI and test baggage.
+# QtSvg, QtCharts (the reports view; it links QtOpenGL and QtOpenGLWidgets) and QtDBus (which
+# QtGui links on Linux) stay out; so does the Python standard library's GUI and test baggage.
 EXCLUDED_MODULES = [
     "PySide6.Qt3DAnimation",
     "PySide6.Qt3DCore",
@@ -32,7 +32,6 @@ EXCLUDED_MODULES = [
     "PySide6.Qt3DInput",
     "PySide6.Qt3DLogic",
     "PySide6.Qt3DRender",
-    "PySide6.QtCharts",
     "PySide6.QtConcurrent",
     "PySide6.QtDataVisualization",
     "PySide6.QtDesigner",
@@ -41,8 +40,6 @@ EXCLUDED_MODULES = [
     "PySide6.QtMultimedia",
     "PySide6.QtMultimediaWidgets",
     "PySide6.QtNetwork",
-    "PySide6.QtOpenGL",
-    "PySide6.QtOpenGLWidgets",
     "PySide6.QtPdf",
     "PySide6.QtPdfWidgets",
     "PySide6.QtPrintSupport",
@@ -115,7 +112,6 @@ QT_LIBS_DROPPED = [
     "PrintSupport",
     "Sql",
     "Xml",
-    "OpenGLWidgets",
 ]
 
 QT_TRANSLATIONS_DIR = "PySide6/Qt/translations/"

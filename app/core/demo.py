@@ -88,7 +88,8 @@ QUESTIONS = [
     "Do you accept donations by bank transfer? The donate page only shows cards.",
     "Can kids come to the clean-up? My two are 8 and 11.",
     "What time does the riverside walk start, and where do we meet?",
-    "Is there parking near the Millbrook meeting point?",
+    "I'm a reporter at the Valley Herald writing about the sewage report: could someone "
+    "comment for our story?",
     "Could you share the petition link again? It's not in your bio.",
 ]
 COMPLAINTS = [
@@ -96,7 +97,8 @@ COMPLAINTS = [
     "Your donate page crashed twice and I think I was charged twice. Not impressed.",
     "Nobody turned up at the meeting point on Sunday. We waited 40 minutes in the cold!",
     "The event map on your website sends people to the wrong bridge.",
-    "I emailed you twice about my direct debit and got no answer at all.",
+    "I emailed you twice about my direct debit and got no answer at all. Next stop is the "
+    "ombudsman.",
     "The volunteer gloves you handed out fell apart in ten minutes. Waste of plastic.",
 ]
 PRAISE = [
@@ -114,8 +116,8 @@ OPPOSITION = [
     "Clean rivers are nice but not if my water bill doubles for it.",
 ]
 SPAM = [
-    "🔥 Grow your followers FAST!!! 10k real followers for $9 → bit.ly/xx-fol 🔥",
-    "Congratulations! You've been selected for a crypto airdrop, claim at the link in bio",
+    "🔥 FREE followers FAST!!! 10k real followers for $9 → https://bit.ly/xx-fol 🔥",
+    "Congratulations! You've been selected for a crypto airdrop, claim at https://claim.example",
     "DM me for cheap promotion, 100% guaranteed engagement!!!",
 ]
 HOSTILE = [
@@ -199,6 +201,7 @@ class DemoBuilder:
             self._answer_some(account)
         total += self._five_exchange_thread()
         self._decide_some()
+        self._catch_up()
         return total
 
     # -- people and mentions -----------------------------------------------------------------
@@ -259,7 +262,8 @@ class DemoBuilder:
     ) -> RemoteMention:
         body = text if text is not None else self._text_for(person)[0]
         remote_id = self._next_id()
-        when = at or self.now - timedelta(minutes=self.rng.randint(5, 14 * 24 * 60))
+        # Over the last two weeks, most of it recent (as an inbox that is looked after is).
+        when = at or self.now - timedelta(minutes=5 + int(14 * 24 * 60 * self.rng.random() ** 3))
         tag = {
             Network.MASTODON: "@riverbank",
             Network.BLUESKY: "@riverbank.bsky.social",
@@ -401,6 +405,24 @@ class DemoBuilder:
                 self._set(case, CaseStatus.LEFT_ALONE, reason, "officer")
             for case in cases[len(cases) // 5 + 12 : len(cases) // 5 + 14]:
                 self._set(case, CaseStatus.ESCALATED, "Moved to phone: billing dispute", "officer")
+
+    def _catch_up(self) -> None:
+        """The officer keeps up: most unanswered conversations older than three days were dealt
+        with (by phone, in person, or needing no reply), so what waits is mostly recent."""
+        cutoff = self.now - timedelta(days=3)
+        old = (
+            Case.select()
+            .where(
+                (Case.bucket == CaseStatus.NEW.bucket.value)
+                & (Case.reply_count == 0)
+                & (Case.last_activity_at < cutoff)
+            )
+            .order_by(Case.id)
+        )
+        with database.atomic():
+            for case in list(old):
+                if self.rng.random() < 0.8:
+                    self._set(case, CaseStatus.RESOLVED, "", "officer")
 
     def _set(self, case: Case, status: CaseStatus, reason: str, actor: str) -> None:
         Case.update(

@@ -23,6 +23,7 @@ from app.core.resources import resource_path
 from app.storage.db import close_database, open_database
 from app.storage.errors import DatabaseCorrupt, StorageError
 from app.ui.dialogs import Asker, DialogAsker
+from app.ui.first_run import offer_first_run
 from app.ui.main_window import MainWindow
 from app.ui.welcome import WelcomeDialog
 
@@ -171,16 +172,29 @@ class Launcher:
 
     def offer_welcome(self) -> None:
         window = self.window
-        if window is None or window.context.demo or window.context.has_accounts():
+        if window is None or window.context.demo:
             return
         settings = window.context.settings
-        if settings.get(options.DEMO_OFFERED):
+        if window.context.has_accounts() or settings.get(options.DEMO_OFFERED):
+            self.offer_first_run(window)  # once: office hours and the response target
             return
         settings.set(options.DEMO_OFFERED, True)
         dialog = WelcomeDialog(self.options.data_dir, can_add_accounts=True, parent=window)
         dialog.demo_chosen.connect(lambda: self.open(demo=True))
-        dialog.accounts_chosen.connect(window.open_accounts)
+        dialog.accounts_chosen.connect(lambda: self._accounts_then_first_run(window))
+        dialog.rejected.connect(lambda: self.offer_first_run(window))
         dialog.open()
+
+    def _accounts_then_first_run(self, window: MainWindow) -> None:
+        window.open_accounts()
+        if window.accounts_dialog is not None:
+            window.accounts_dialog.finished.connect(lambda _r: self.offer_first_run(window))
+
+    def offer_first_run(self, window: MainWindow) -> None:
+        context = window.context
+        offer_first_run(
+            window, context.settings, context.triage.policy, window.policy_actions, context.demo
+        )
 
 
 def run_gui(launch: LaunchOptions) -> int:

@@ -1,18 +1,56 @@
-"""Paints one case in the list: who, where, when, the last words, and why it is here."""
+"""Paints one case in the list: who, where, when, the last words, and why it is here.
+
+Cases that need a reply show their clock: an overdue case has a red bar and badge, one at risk
+an amber one, and in vacation mode a grey "paused". ``urgency_of`` (set by the window) says
+which, from the row's stored due time and the office hours; without it no clock is shown.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from app.core.inbox import CaseRowData
+from app.core.triage import Urgency
 from app.ui.case_list_model import RowRole, ago
 from app.ui.style import NETWORK_COLOURS, NETWORK_SHORT, STATUS_COLOURS
 
 PAD = 8
+URGENCY_LOOK = {  # badge text, colour
+    Urgency.OVERDUE: ("Overdue", "#B91C1C"),
+    Urgency.AT_RISK: ("At risk", "#D97706"),
+    Urgency.PAUSED: ("Paused", "#6B7280"),
+}
+CLOCKED_STATUSES = ("new", "open")
+# Out of the inbox, the why line is kept when a decision put the case there; waiting and
+# resolved cases say how long the conversation was instead.
+DECIDED_STATUSES = ("left_alone", "escalated")
+
+
+def info_text(row: CaseRowData) -> str:
+    """The small line under the snippet: why the case is here."""
+    if row.why and row.status in CLOCKED_STATUSES:
+        return row.why
+    if row.why and row.status in DECIDED_STATUSES:  # "left alone · officer" beside "left alone"
+        shown = row.why.removeprefix(row.status.replace("_", " ") + " · ")
+        return "decided by the officer" if shown == "officer" else shown
+    messages = f"{row.mention_count} message{'s' if row.mention_count != 1 else ''}"
+    if row.reply_count:
+        return f"{messages} · {row.reply_count} repl{'y' if row.reply_count == 1 else 'ies'}"
+    return messages
 
 
 class CaseDelegate(QStyledItemDelegate):
+    urgency_of: Callable[[CaseRowData], Urgency | None] | None = None
+
+    def urgency(self, row: CaseRowData) -> Urgency | None:
+        if self.urgency_of is None or row.status not in CLOCKED_STATUSES:
+            return None
+        return self.urgency_of(row)
+
     def sizeHint(
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
@@ -35,6 +73,12 @@ class CaseDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
         if selected:
             painter.fillRect(rect, palette.highlight())
+        urgency = self.urgency(row)
+        look = URGENCY_LOOK.get(urgency) if urgency is not None else None
+        if look is not None:
+            painter.fillRect(
+                QRect(rect.left(), rect.top() + 2, 4, rect.height() - 4), QColor(look[1])
+            )
         text_colour = palette.highlightedText().color() if selected else palette.text().color()
         muted = QColor(text_colour)
         muted.setAlpha(150)
@@ -87,8 +131,21 @@ class CaseDelegate(QStyledItemDelegate):
         small.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
         painter.setFont(small)
         small_metrics = QFontMetrics(small)
-        status_width = small_metrics.horizontalAdvance(status) + 8
         info_top = inner.top() + 2 * line + 4
+        if look is not None:
+            badge_font = QFont(small)
+            badge_font.setBold(True)
+            badge_width = QFontMetrics(badge_font).horizontalAdvance(look[0]) + 10
+            badge_rect = QRect(inner.left(), info_top + 1, badge_width, line - 2)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(look[1]))
+            painter.drawRoundedRect(badge_rect, 3, 3)
+            painter.setFont(badge_font)
+            painter.setPen(QColor("white"))
+            painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, look[0])
+            painter.setFont(small)
+            inner = inner.adjusted(badge_width + 6, 0, 0, 0)
+        status_width = small_metrics.horizontalAdvance(status) + 8
         painter.setPen(
             QColor(STATUS_COLOURS.get(row.status, "#888")) if not selected else text_colour
         )
@@ -98,7 +155,7 @@ class CaseDelegate(QStyledItemDelegate):
             status,
         )
         painter.setPen(muted)
-        why = row.why or f"{row.mention_count} message{'s' if row.mention_count != 1 else ''}"
+        why = info_text(row)
         why_rect = QRect(inner.left() + status_width, info_top, inner.width() - status_width, line)
         painter.drawText(
             why_rect,

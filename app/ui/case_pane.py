@@ -1,12 +1,15 @@
-"""The open case: who and why at the top, the thread, and the composer beneath."""
+"""The open case: who and why at the top (with how the newest message reads, and the closing
+checklist), the thread, and the composer beneath."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from app.core.inbox import CaseDetail
+from app.ui.checklist_widget import ChecklistWidget
 from app.ui.composer import Composer
+from app.ui.sentiment_button import SentimentButton
 from app.ui.style import STATUS_COLOURS, followers_text
 from app.ui.thread_view import ThreadView
 
@@ -24,6 +27,8 @@ class CasePane(QWidget):
         self.why = QLabel()
         self.why.setTextFormat(Qt.TextFormat.PlainText)
         self.why.setWordWrap(True)
+        self.sentiment = SentimentButton()
+        self.checklist = ChecklistWidget()
         self.thread = ThreadView()
         self.composer = Composer()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -35,13 +40,24 @@ class CasePane(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
         layout.addWidget(self.why)
+        triage_row = QHBoxLayout()
+        triage_row.addWidget(self.sentiment)
+        triage_row.addWidget(self.checklist, 1)
+        layout.addLayout(triage_row)
         layout.addWidget(self.splitter, 1)
         self.show_case(None)
 
     def show_case(self, detail: CaseDetail | None) -> None:
         self.thread.show_case(detail)
         self.composer.setEnabled(detail is not None)
+        items = detail.items if detail else []
+        newest = next((i for i in reversed(items) if i.kind == "mention"), None)
+        if newest is None:
+            self.sentiment.show_mention(None, None)
+        else:
+            self.sentiment.show_mention(newest.mention_id, newest.sentiment)
         if detail is None:
+            self.checklist.set_checklist(None)
             self.title.setText("No case selected")
             self.subtitle.setText("Pick a case on the left, or press j.")
             self.why.setText("")

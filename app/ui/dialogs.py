@@ -87,6 +87,7 @@ SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Enter", "Send the reply"),
     ("e", "Resolve the case"),
     ("l", "Leave alone (asks for the reason)"),
+    ("s", "Mark as spam (asks for the reason)"),
     ("w", "Mark as waiting on them"),
     ("x", "Escalate: move to phone or email"),
     ("o", "Reopen"),

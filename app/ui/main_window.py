@@ -39,6 +39,7 @@ from app.ui.export_dialog import paths_for
 from app.ui.notifier import Notifier
 from app.ui.offline_banner import OfflineBanner, OfflineWatch
 from app.ui.person_panel import PersonPanel
+from app.ui.policy_actions import PolicyActions
 from app.ui.reports_view import Reporting
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.sidebar import Sidebar
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.case_pane.thread.send_anyway_requested.connect(self.send_anyway)
         self.resize(1400, 860)
         self.reporting = Reporting(context, self.runner, paths_for(self.asker, self), self)
+        self.policy_actions = PolicyActions(self)  # triage, policy, reminders, the checklist
 
         self._build_actions()
         self.sidebar.view_chosen.connect(self._view_chosen)
@@ -247,6 +249,7 @@ class MainWindow(QMainWindow):
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.act_search)
         view_menu.addAction(self.act_refresh)
+        self.policy_actions.add_menus(menu, case_menu, toolbar)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.act_help)
 
@@ -358,6 +361,7 @@ class MainWindow(QMainWindow):
         self.case_pane.show_case(detail)
         if changed:
             self.composer.reset()
+        self.policy_actions.show_case(detail)
         if detail is None:
             self.person_panel.show_person(None)
             return
@@ -383,6 +387,10 @@ class MainWindow(QMainWindow):
         else:
             self.show_case(None)
 
+    def case_changed_elsewhere(self, message: str) -> None:
+        """A helper changed the open case (spam, a corrected sentiment): list and pane follow."""
+        self._after_change(message)
+
     def _set_status(self, status: CaseStatus, reason: str = "") -> None:
         if self.current is None:
             return
@@ -394,7 +402,8 @@ class MainWindow(QMainWindow):
         self._after_change(f"Case {status.label.lower()}.")
 
     def resolve(self) -> None:
-        self._set_status(CaseStatus.RESOLVED)
+        if self.policy_actions.may_resolve():  # unticked closing steps: asks once
+            self._set_status(CaseStatus.RESOLVED)
 
     def mark_waiting(self) -> None:
         self._set_status(CaseStatus.WAITING)
@@ -488,6 +497,7 @@ class MainWindow(QMainWindow):
 
     def edit_settings(self) -> None:
         dialog = SettingsDialog(self.context.settings, self)
+        dialog.finished.connect(lambda _r: self.policy_actions.settings_changed())
         dialog.finished.connect(
             lambda _r: self.current and self.show_case(self.context.inbox.case(self.current.id))
         )
@@ -518,6 +528,7 @@ class MainWindow(QMainWindow):
         self.sync.schedule(self.context.settings.get(options.SYNC_MINUTES))
         QTimer.singleShot(1000, self.sync, self.sync.sync_now)
         self.data_care.start()  # the daily backup (and purge, if switched on)
+        self.policy_actions.start()  # re-rank now and every few minutes
 
     def _synced(self, run: SyncRun) -> None:
         self.refresh()
@@ -532,6 +543,7 @@ class MainWindow(QMainWindow):
         self.sync.shutdown()
         self.data_care.stop()
         self.offline_watch.stop()
+        self.policy_actions.stop()
         self.runner.wait()
         self.notifier.close()
         self.context.close()

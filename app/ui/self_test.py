@@ -2,10 +2,11 @@
 
 It runs the checks of ``app.core.diagnostics`` (bundled files, a fresh demo database, the OS
 keyring, the sentiment lexicons, the log file) and the Qt ones here (the SVG icon renders, the
-main window paints the demo inbox, the welcome dialog builds), prints one line per check and
-returns the exit code (0 passed, 1 failed, 3 no usable keyring). Nothing touches the person's
-own data: the database lives in a temporary folder, window state in a temporary file, and the
-keyring check writes and deletes a throw-away secret under a ``kindly:selftest:…`` reference.
+reports' charts render, the main window paints the demo inbox, the welcome dialog builds),
+prints one line per check and returns the exit code (0 passed, 1 failed, 3 no usable keyring).
+Nothing touches the person's own data: the database lives in a temporary folder, window state
+in a temporary file, and the keyring check writes and deletes a throw-away secret under a
+``kindly:selftest:…`` reference.
 """
 
 from __future__ import annotations
@@ -57,6 +58,27 @@ def check_icon() -> Check:
     if pixmap.isNull():
         return failed("icon", f"{path} does not render (missing file or iconengines/qsvgicon)")
     return passed("icon", f"{path.name} renders at 64×64")
+
+
+def check_charts() -> Check:
+    """The reports view's charts render: QtCharts and the OpenGL libraries it links are there."""
+    try:
+        from PySide6.QtCharts import QChart, QChartView, QLineSeries
+    except ImportError as exc:
+        return failed("charts", f"QtCharts cannot be loaded ({exc}): reports would not open")
+    series = QLineSeries()
+    for x, y in ((0, 1), (1, 3), (2, 2)):
+        series.append(x, y)
+    chart = QChart()
+    chart.addSeries(series)
+    chart.createDefaultAxes()
+    view = QChartView(chart)
+    view.resize(200, 120)
+    picture = view.grab()
+    _dispose(view)
+    if picture.isNull():
+        return failed("charts", "a chart did not render")
+    return passed("charts", "a QtCharts chart renders")
 
 
 def check_window(data_folder: Path, timeout_ms: int = PAINT_TIMEOUT_MS) -> Check:
@@ -122,7 +144,7 @@ def run_self_test(
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the self-test never needs a display
     application()
     log.info("self-test started")
-    checks: list[Check] = [diagnostics.check_resources(), check_icon()]
+    checks: list[Check] = [diagnostics.check_resources(), check_icon(), check_charts()]
     with tempfile.TemporaryDirectory(prefix="kindly-self-test-") as tmp:
         folder = Path(tmp)
         try:

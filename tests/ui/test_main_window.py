@@ -104,10 +104,12 @@ def test_template_fill_ins_must_be_replaced(qtbot, window: MainWindow) -> None:
     assert window.composer.send_button.isEnabled()
 
 
-def test_e_resolves_and_moves_to_the_next_case(qtbot, window: MainWindow) -> None:
+def test_e_resolves_and_moves_to_the_next_case(qtbot, window: MainWindow, asker) -> None:
     case_id = current_id(window)
     next_id = window.model.case_at(1).id
+    asker.confirms.append(True)  # the closing checklist is not ticked: resolve anyway
     press(qtbot, window, "e")
+    assert asker.asked == ["Resolve"]
     assert Case.get_by_id(case_id).status == "resolved"
     assert current_id(window) == next_id
     event = CaseEvent.select().where(CaseEvent.case == case_id).order_by(CaseEvent.id.desc()).get()
