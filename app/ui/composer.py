@@ -45,11 +45,17 @@ class Composer(QWidget):
         self.templates: dict[str, TemplateView] = {}
         self.template_name = ""
         self.extra_blockers: list[str] = []
+        self.reply_blocker: str | None = None  # set when no reply is possible (a web feed item)
         self.picker = TemplatePicker(self)
         self.picker.picked.connect(self.insert_template)
 
         self.reminders = QVBoxLayout()
         self.reminders.setSpacing(2)
+        self.audience = QLabel()  # who a reply would reach, when it is not who wrote to us
+        self.audience.setTextFormat(Qt.TextFormat.PlainText)
+        self.audience.setWordWrap(True)
+        self.audience.setStyleSheet("color: #B45309")
+        self.audience.setVisible(False)
         self.edit = QPlainTextEdit()
         self.edit.setAccessibleName("Reply")
         self.edit.setPlaceholderText(
@@ -77,6 +83,7 @@ class Composer(QWidget):
         buttons.addWidget(self.send_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.audience)
         layout.addLayout(self.reminders)
         layout.addWidget(self.edit, 1)
         layout.addWidget(self.problems)
@@ -100,6 +107,24 @@ class Composer(QWidget):
     def set_values(self, values: dict[str, str]) -> None:
         """Variable values for the case on screen (their name, our signature…)."""
         self.values = dict(values)
+
+    def set_audience(self, *, can_reply: bool = True, addressed_to_us: bool = True) -> None:
+        """Say when a reply would reach someone who did not write to us, or cannot be sent."""
+        if not can_reply:
+            text = (
+                "This came from a web feed: there is no one to reply to on a network, so "
+                "Kindly cannot send a reply. Open the article to respond there."
+            )
+        elif not addressed_to_us:
+            text = "This person did not tag you: a reply will reach someone who didn't address you."
+        else:
+            text = ""
+        self.reply_blocker = None if can_reply else text
+        self.audience.setText(text)
+        self.audience.setVisible(bool(text))
+        self.edit.setReadOnly(not can_reply)
+        self.templates_button.setEnabled(can_reply)
+        self._update_state()
 
     def reset(self) -> None:
         self.template_name = ""
@@ -194,7 +219,9 @@ class Composer(QWidget):
         problems = [p for p in self.blocking_problems() if p != "empty"]
         self.problems.setText(" ".join(problems))
         self.problems.setVisible(bool(problems))
-        self.send_button.setEnabled(bool(text.strip()) and not problems)
+        self.send_button.setEnabled(
+            bool(text.strip()) and not problems and self.reply_blocker is None
+        )
         if self.length_counter is not None:
             used, limit = self.length_counter(text)
             self.counter.setText(f"{used} / {limit}")

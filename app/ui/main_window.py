@@ -36,6 +36,7 @@ from app.ui.case_pane import CasePane
 from app.ui.data_care import DataCare
 from app.ui.dialogs import Asker, DialogAsker, ShortcutSheet
 from app.ui.export_dialog import paths_for
+from app.ui.listening_actions import ListeningActions
 from app.ui.notifier import Notifier
 from app.ui.offline_banner import OfflineBanner, OfflineWatch
 from app.ui.person_panel import PersonPanel
@@ -140,6 +141,7 @@ class MainWindow(QMainWindow):
         self.reporting = Reporting(context, self.runner, paths_for(self.asker, self), self)
         self.policy_actions = PolicyActions(self)  # triage, policy, reminders, the checklist
 
+        self.listening = ListeningActions(self)  # saved searches, feeds, linked people
         self._build_actions()
         self.sidebar.view_chosen.connect(self._view_chosen)
         self.composer.send_requested.connect(self._send)
@@ -246,6 +248,7 @@ class MainWindow(QMainWindow):
             self.act_note,
         ):
             case_menu.addAction(action)
+        self.listening.add_menus(file_menu, case_menu)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.act_search)
         view_menu.addAction(self.act_refresh)
@@ -359,6 +362,7 @@ class MainWindow(QMainWindow):
         changed = (detail.id if detail else None) != (self.current.id if self.current else None)
         self.current = detail
         self.case_pane.show_case(detail)
+        self.listening.show_case(detail)  # who a reply would reach, or that none can
         if changed:
             self.composer.reset()
         self.policy_actions.show_case(detail)

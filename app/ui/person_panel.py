@@ -1,6 +1,9 @@
-"""Who this is: stance, reach, private notes, and their other cases with us."""
+"""Who this is: stance, reach, private notes, their other cases with us, and the same person
+on other networks once the officer linked them (one history across networks)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.inbox import PersonDetail
+from app.core.listening.linking import Identity
 from app.ui.case_list_model import ago
 from app.ui.style import STANCE_LABELS, followers_text
 
@@ -25,6 +29,8 @@ class PersonPanel(QWidget):
     stance_changed = Signal(int, str)  # person id, stance value
     note_added = Signal(int, str)  # person id, text
     case_activated = Signal(int)  # case id
+    link_requested = Signal(int)  # person id: link them to their account on another network
+    unlink_requested = Signal(int)  # person id of a linked account to take out of the group
     forget_requested = Signal(int)  # person id: delete everything about them (asks first)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -50,6 +56,11 @@ class PersonPanel(QWidget):
         self.note_edit.returnPressed.connect(self._add_note)
         add = QPushButton("Add note")
         add.clicked.connect(self._add_note)
+        self.linked = QVBoxLayout()  # one row per linked account, with its Unlink button
+        self.linked.setSpacing(2)
+        self.link_button = QPushButton("Link to another account…")
+        self.link_button.setToolTip("The same person on another network: one history")
+        self.link_button.clicked.connect(self._link)
         self.history = QListWidget()
         self.history.setAccessibleName("Their cases")
         self.history.itemActivated.connect(self._open_case)
@@ -68,6 +79,8 @@ class PersonPanel(QWidget):
         layout.addWidget(self.name)
         layout.addWidget(self.details)
         layout.addLayout(form)
+        layout.addLayout(self.linked)
+        layout.addWidget(self.link_button)
         layout.addWidget(QLabel("Notes"))
         layout.addWidget(self.notes, 1)
         layout.addLayout(note_row)
@@ -81,22 +94,52 @@ class PersonPanel(QWidget):
         self.setEnabled(person is not None)
         self.notes.clear()
         self.history.clear()
+        self._show_linked(person.linked if person else ())
         if person is None:
             self.name.setText("")
             self.details.setText("")
             return
         self.name.setText(person.display_name or person.handle or "Someone")
+        self.link_button.setVisible(person.network.can_reply)  # not a web site's articles
         bits = [person.network.label, person.handle, followers_text(person.follower_count)]
         self.details.setText(" · ".join(b for b in bits if b))
         self.stance.setCurrentIndex(max(0, self.stance.findData(person.stance)))
         for note in person.notes:
             self.notes.addItem(f"{note.at.astimezone():%d %b %Y} — {note.text}")
         for case in person.cases:
+            where = f"{case.network.label} · " if case.network else ""
             item = QListWidgetItem(
-                f"{case.status.replace('_', ' ')} · {ago(case.last_activity_at)} · {case.snippet}"
+                f"{where}{case.status.replace('_', ' ')} · {ago(case.last_activity_at)} · "
+                f"{case.snippet}"
             )
             item.setData(Qt.ItemDataRole.UserRole, case.id)
             self.history.addItem(item)
+
+    def _show_linked(self, linked: Sequence[Identity]) -> None:
+        while self.linked.count():
+            item = self.linked.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        for identity in linked:
+            row = QWidget()
+            label = QLabel(f"Also: {identity.label}")
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setWordWrap(True)
+            unlink = QPushButton("Unlink")
+            unlink.setToolTip(f"{identity.label} is someone else: keep their histories apart")
+            unlink.clicked.connect(
+                lambda _checked=False, pid=identity.person_id: self.unlink_requested.emit(pid)
+            )
+            row_layout = QHBoxLayout(row)
+            row_layout.setContentsMargins(0, 0, 0, 0)
+            row_layout.addWidget(label, 1)
+            row_layout.addWidget(unlink)
+            self.linked.addWidget(row)
+
+    def _link(self) -> None:
+        if self.person_id is not None:
+            self.link_requested.emit(self.person_id)
 
     def _stance_picked(self, index: int) -> None:
         if self.person_id is not None:
