@@ -63,6 +63,9 @@ def run(
                     f"{result.new_cases} new case(s), {result.reopened} reopened",
                     file=out,
                 )
+        for stream in report.streams:  # saved searches and feeds
+            outcome = f"failed: {stream.error}" if stream.error else f"{stream.stored} new"
+            print(f"  {stream.label}: {outcome}", file=out)
         failed = bool(report.failed)
         if not args.no_send:
             sent = Sender(accounts).send_pending()

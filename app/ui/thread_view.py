@@ -51,12 +51,15 @@ def render_thread(detail: CaseDetail) -> str:
             link = ""
             if item.url and item.url.startswith(("https://", "http://")):
                 href = html.escape(item.url, quote=True)
-                link = f" · <a href='{href}'>open on {detail.network.label}</a>"
+                where = "the article" if item.state == "feed" else f"on {detail.network.label}"
+                link = f" · <a href='{href}'>open {where}</a>"
+            heard = "" if item.addressed_to_us else " · not addressed to you"  # search or feed
             parts.append(
                 "<table width='100%' cellpadding='8' style='margin: 4px 60px 8px 0;"
                 " background: palette(alternate-base)'><tr><td>"
                 f"<b>{html.escape(item.who)}</b> <span style='color: gray'>· {_when(item)}"
-                f"{_sentiment(item.sentiment)}{link}</span><br>{_text(item.text)}</td></tr></table>"
+                f"{_sentiment(item.sentiment)}{heard}{link}</span><br>{_text(item.text)}"
+                "</td></tr></table>"
             )
         elif item.kind == "reply":
             state = STATE_LABELS.get(item.state, item.state)

@@ -17,6 +17,7 @@ from app.storage.models import Case, Mention, SavedSearch
 from app.ui.listening_dialog import ListeningDialog
 from app.ui.main_window import MainWindow
 from app.ui.tasks import ImmediateRunner
+from app.ui.thread_view import render_thread
 from tests.fakes.feeds import FeedSite
 from tests.fakes.mastodon import TOKEN as MASTODON_TOKEN
 from tests.fakes.search_routes import SearchingMastodon, SearchingX
@@ -194,6 +195,8 @@ def test_the_composer_says_when_a_reply_reaches_someone_who_did_not_tag_us(
     )
     composer.edit.setPlainText("Hi Ann, we do! See you there.")
     assert composer.send_button.isEnabled()
+    detail = context.inbox.case(found)
+    assert detail is not None and "not addressed to you" in render_thread(detail)
 
     direct = Mention.get(Mention.kind == "mention").case_id
     window.open_case(direct)

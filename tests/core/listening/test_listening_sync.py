@@ -210,3 +210,26 @@ def test_a_cancel_stops_a_stream_between_batches(service: AccountService, site: 
     assert [f.source_id for f in report.feeds] == [first.id]
     assert report.feeds[0].stored == 3  # what was committed stays
     assert Feed.get_by_id(first.id).last_run_at is None  # not a finished run
+
+
+def test_kindly_sync_prints_each_feed_and_fails_when_one_fails(
+    service: AccountService, site: FeedSite
+) -> None:
+    import argparse
+    import io
+
+    from app.core import cli_sync
+    from app.core.ingest import Ingestor
+
+    store = ListeningStore()
+    store.add_feed(site.publish("/alerts.atom", (FEEDS / "google_alerts.atom").read_bytes()))
+    out = io.StringIO()
+    args = argparse.Namespace(no_send=True)
+
+    assert cli_sync.run(args, service=service, ingestor=Ingestor(), stdout=out) == 0
+    assert out.getvalue().splitlines()[-1].endswith(": 3 new")
+
+    store.add_feed(site.base_url + "/gone.atom")
+    out = io.StringIO()
+    assert cli_sync.run(args, service=service, ingestor=Ingestor(), stdout=out) == 1
+    assert "failed: The feed is no longer at this address" in out.getvalue()
