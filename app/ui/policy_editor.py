@@ -47,7 +47,7 @@ from app.core.policy import (
 )
 from app.ui.dialogs import Asker
 from app.ui.rule_form import RuleForm
-from app.ui.rule_list_model import RuleListModel
+from app.ui.rule_list_model import NumberedDelegate, RuleListModel
 
 FILE_FILTER = "Kindly policy (*.toml);;All files (*)"
 
@@ -146,6 +146,8 @@ class PolicyEditor(QDialog):
         self.model = RuleListModel(policy.rules, self)
         self.list = QListView()
         self.list.setModel(self.model)
+        self.list.setItemDelegate(NumberedDelegate(self.list))
+        self.model.enabled_toggled.connect(self._enabled_toggled)
         self.list.setAccessibleName("Rules")
         self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.list.selectionModel().currentChanged.connect(self._current_changed)
@@ -310,6 +312,14 @@ class PolicyEditor(QDialog):
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.form.set_rule(self.model.rule(current.row()) if current.isValid() else None)
+        self.validate()
+
+    def _enabled_toggled(self, row: int) -> None:
+        rule = self.model.rule(row)
+        if row == self.current_row() and rule is not None:
+            self.form.enabled.blockSignals(True)
+            self.form.enabled.setChecked(rule.enabled)
+            self.form.enabled.blockSignals(False)
         self.validate()
 
     def _form_edited(self) -> None:

@@ -50,7 +50,7 @@ class ReminderBridge(QObject):
         self.for_draft = for_draft
         self.case_id: int | None = None
         self.reminders: list[Reminder] = []
-        self._shown: list[tuple[str, str, str]] = []
+        self._shown: list[tuple[str, str, str]] | None = None
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.setInterval(delay_ms)
@@ -61,6 +61,7 @@ class ReminderBridge(QObject):
         """The case the composer writes to (None: none); its reminders appear at once."""
         self.case_id = case_id
         self.composer.length_counter = length_counter(network) if network else None
+        self._shown = None  # the window may have cleared the rows (composer.reset)
         self.timer.stop()
         self.refresh()
 

@@ -1,7 +1,8 @@
 """The policy's rules as a list model: in order, each with its on/off checkbox.
 
 Edits are targeted (``dataChanged``, inserts, removes, moves); only loading a whole policy
-resets the model. ``RuleRole`` gives the ``Rule`` of a row.
+resets the model. ``RuleRole`` gives the ``Rule`` of a row; ``NumberedDelegate`` shows the
+place of each rule in the order.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 
 from app.core.policy import Rule
 from app.core.policy.rules import hours_text
@@ -33,9 +35,23 @@ def hours_text_of(hours: float) -> str:
     return hours_text(timedelta(hours=hours))
 
 
+class NumberedDelegate(QStyledItemDelegate):
+    """Shows each rule with its place in the order ("3. Press — …"). The number is painted,
+    not part of the model's data, so moving one rule changes no other row's data."""
+
+    def initStyleOption(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.text = f"{index.row() + 1}. {option.text}"  # type: ignore[attr-defined]
+
+
 class RuleListModel(QAbstractListModel):
     """The rules in order; the checkbox turns a rule on or off. Edits are targeted
-    (``dataChanged``, inserts, removes, moves); only loading a whole policy resets."""
+    (``dataChanged``, inserts, removes, moves); only loading a whole policy resets.
+    ``enabled_toggled(row)`` says the checkbox of a row was used."""
+
+    enabled_toggled = Signal(int)
 
     def __init__(self, rules: Sequence[Rule] = (), parent: Any = None) -> None:
         super().__init__(parent)
@@ -112,14 +128,14 @@ class RuleListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             mark = "⚠ " if index.row() == self._problem_row else ""
             name = rule.name or "(no name)"
-            return f"{mark}{index.row() + 1}. {name} — {rule_summary(rule)}"
+            return f"{mark}{name} — {rule_summary(rule)}"  # NumberedDelegate adds "3. "
         if role == Qt.ItemDataRole.ToolTipRole:
             return rule.note or None
         if role == Qt.ItemDataRole.CheckStateRole:
             return Qt.CheckState.Checked if rule.enabled else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.AccessibleTextRole:
             state = "on" if rule.enabled else "off"
-            return f"Rule {index.row() + 1}, {rule.name}, {rule_summary(rule)}, {state}"
+            return f"Rule {rule.name}, {rule_summary(rule)}, {state}"
         if role == RuleRole:
             return rule
         return None
@@ -131,6 +147,7 @@ class RuleListModel(QAbstractListModel):
             return False
         on = value in (Qt.CheckState.Checked, Qt.CheckState.Checked.value, 2, True)
         self.set_rule(index.row(), replace(self._rules[index.row()], enabled=on))
+        self.enabled_toggled.emit(index.row())
         return True
 
     def flags(self, index: Index) -> Qt.ItemFlag:
