@@ -413,7 +413,7 @@ class MainWindow(QMainWindow):
         self._set_status(CaseStatus.WAITING)
 
     def reopen(self) -> None:
-        self._set_status(CaseStatus.OPEN)
+        self.policy_actions.reopen()  # the officer decides to respond: ranked at once
 
     def leave_alone(self) -> None:
         if self.current is None:

@@ -4,11 +4,11 @@ One helper the window creates and calls at a few points (``show_case``, ``may_re
 ``start``, ``stop``); it owns:
 
 - triage refreshes off the UI thread: after each sync and every few minutes, so priorities
-  follow the clock; a case reopened by hand is ranked when it is shown;
+  follow the clock;
 - the overdue / at-risk look of the list (``CaseDelegate.urgency_of``);
 - reminders in the composer (``ReminderBridge``), the sentiment correction and the closing
   checklist of the open case;
-- the officer's spam decision, through ``Triage.decide_as_officer``;
+- the officer's spam and reopen decisions, through ``Triage.decide_as_officer``;
 - Policy menu: the policy editor, office hours, vacation mode, the checklist question.
 """
 
@@ -97,7 +97,6 @@ class PolicyActions(QObject):
         self._refreshing = False
         self._again = False
         self._closed = False
-        self._ranking = False
         delegate = window.list.itemDelegate()
         if isinstance(delegate, CaseDelegate):
             delegate.urgency_of = self.urgency
@@ -210,24 +209,18 @@ class PolicyActions(QObject):
     # -- the open case -------------------------------------------------------------------------
 
     def show_case(self, detail: CaseDetail | None) -> None:
-        pane = self.window.case_pane
-        unranked = detail is not None and detail.status in RANKED_STATUSES and not detail.why
-        if detail is not None and unranked and not self._ranking:
-            # Reopened by hand: rank it now rather than at the next refresh.
-            self._ranking = True
-            try:
-                self.triage.triage_cases([detail.id])
-                self.window.model.refresh_case(detail.id)
-                fresh = self.context.inbox.case(detail.id)
-                if fresh is not None:
-                    detail = fresh
-                    pane.show_case(detail)
-            finally:
-                self._ranking = False
-        pane.checklist.set_checklist(
+        self.window.case_pane.checklist.set_checklist(
             self.context.checklist.get(detail.id) if detail is not None else None
         )
         self.bridge.set_case(detail.id if detail else None, detail.network if detail else None)
+
+    def reopen(self) -> None:
+        """Back to the inbox: the officer's decision to respond, ranked at once."""
+        current = self.window.current
+        if current is None or current.status in RANKED_STATUSES:
+            return
+        self.triage.decide_as_officer(current.id, Outcome.RESPOND)
+        self.window.case_changed_elsewhere("Case reopened.")
 
     def correct_sentiment(self, mention_id: int, score: float) -> None:
         current = self.window.current
