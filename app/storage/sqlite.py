@@ -20,6 +20,10 @@ PRAGMAS: dict[str, object] = {
     "synchronous": "normal",  # safe with WAL; a power cut loses at most the last transaction
     "busy_timeout": 5000,
     "cache_size": -16000,  # 16 MB
+    # Checkpoint the WAL into the file every ~40 MB rather than SQLite's 4 MB: an index page
+    # changed by many small commits (sync commits every page) is then copied once, not once
+    # per 4 MB. Storing 40,000 mentions page by page: 3,357/s -> 4,236/s (bench/RESULTS.md).
+    "wal_autocheckpoint": 10000,
     "temp_store": "memory",
 }
 
