@@ -183,6 +183,7 @@ class Composer(QWidget):
             item = self.reminders.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # gone now, not when the event loop gets to deleting it
                 widget.deleteLater()
         self.extra_blockers = [r.message for r in reminders if r.severity == "blocking"]
         for reminder in reminders:

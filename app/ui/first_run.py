@@ -89,6 +89,7 @@ class FirstRunDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(org_form)
         layout.addWidget(self.form)
+        layout.addStretch(1)
         layout.addLayout(buttons)
         self.form.changed.connect(self._update)
         self._update()
