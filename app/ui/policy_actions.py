@@ -42,6 +42,7 @@ from app.ui.case_list_model import CaseListModel
 from app.ui.case_pane import CasePane
 from app.ui.composer import Composer
 from app.ui.dialogs import Asker
+from app.ui.export_dialog import paths_for
 from app.ui.office_hours_dialog import OfficeHoursDialog
 from app.ui.policy_editor import PolicyEditor
 from app.ui.reminder_bridge import ReminderBridge
@@ -271,7 +272,11 @@ class PolicyActions(QObject):
         if editor is None:
             problem = saved_policy_problem()
             editor = PolicyEditor(
-                self.triage.policy, self.window.asker, parent=self.widget, notice=problem or ""
+                self.triage.policy,
+                self.window.asker,
+                paths_for(self.window.asker, self.widget) if self.widget else None,
+                parent=self.widget,
+                notice=problem or "",
             )
             editor.saved.connect(self.save_policy)
             editor.finished.connect(lambda _r: setattr(self, "policy_editor", None))

@@ -5,21 +5,18 @@ and down here. Every edit is checked at once with the core's ``check_policy``; a
 the rule and field, outlines the field, and keeps Save disabled until it is fixed. Nothing is
 stored until Save, which emits ``saved(Policy)`` for the window to store and apply.
 
-File choices and questions go through seams (``PathAsker``, ``Asker``), so tests never meet a
-modal dialog.
+File choices and questions go through the window's seams (``PathAsker`` as for exports, and
+``Asker``), so tests never meet a modal dialog.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Protocol
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -46,34 +43,12 @@ from app.core.policy import (
     import_policy,
 )
 from app.ui.dialogs import Asker
+from app.ui.export_dialog import FileDialogPaths, PathAsker
 from app.ui.rule_form import RuleForm
 from app.ui.rule_list_model import NumberedDelegate, RuleListModel
 
 FILE_FILTER = "Kindly policy (*.toml);;All files (*)"
 
-
-class PathAsker(Protocol):
-    def open_path(self, title: str, file_filter: str) -> Path | None: ...
-
-    def save_path(self, title: str, suggested: str, file_filter: str) -> Path | None: ...
-
-
-class DialogPathAsker:
-    """The real file dialogs (the app only; tests hand in their own ``PathAsker``)."""
-
-    def __init__(self, parent: QWidget | None) -> None:
-        self.parent = parent
-
-    def open_path(self, title: str, file_filter: str) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(self.parent, title, "", file_filter)
-        return Path(name) if name else None
-
-    def save_path(self, title: str, suggested: str, file_filter: str) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, file_filter)
-        return Path(name) if name else None
-
-
-# -- the watch list and wording to avoid ----------------------------------------------------------
 
 _ARROW = re.compile(r"\s*(?:→|->|=>)\s*")
 
@@ -140,7 +115,7 @@ class PolicyEditor(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Response policy")
         self.asker = asker
-        self.paths: PathAsker = paths or DialogPathAsker(self)
+        self.paths: PathAsker = paths or FileDialogPaths(self)
         self._saved = policy
         self.problem: PolicyError | None = None
         self.model = RuleListModel(policy.rules, self)
@@ -374,7 +349,7 @@ class PolicyEditor(QDialog):
             "Import a policy", "Replace the rules in the editor (your unsaved changes) with a file?"
         ):
             return
-        path = self.paths.open_path("Import a policy", FILE_FILTER)
+        path = self.paths.ask_open_path("Import a policy", FILE_FILTER)
         if path is None:
             return
         try:
@@ -390,7 +365,7 @@ class PolicyEditor(QDialog):
     def export_file(self) -> None:
         if not self.validate():
             return
-        path = self.paths.save_path("Export the policy", "kindly-policy.toml", FILE_FILTER)
+        path = self.paths.ask_save_path("Export the policy", "kindly-policy.toml", FILE_FILTER)
         if path is None:
             return
         if not path.suffix:

@@ -44,11 +44,11 @@ class Paths:
         self.opened, self.saved = open_path, save_path
         self.asked: list[str] = []
 
-    def open_path(self, title: str, file_filter: str) -> Path | None:
+    def ask_open_path(self, title: str, filters: str) -> Path | None:
         self.asked.append(title)
         return self.opened
 
-    def save_path(self, title: str, suggested: str, file_filter: str) -> Path | None:
+    def ask_save_path(self, title: str, suggested: str, filters: str) -> Path | None:
         self.asked.append(title)
         return self.saved
 
@@ -307,3 +307,31 @@ def test_saving_in_the_window_stores_the_policy_and_triage_follows_it(qtbot, win
     assert load_policy().rules[0].name == "Threats, safety and danger"
     assert window.context.triage.policy.rules[0].name == "Threats, safety and danger"
     assert read_policy_text(policy_to_text(load_policy())) == load_policy()
+
+
+class FileAsker(ScriptedAsker):
+    """A window asker that can also choose files (the seam exports use)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def ask_open_path(self, title: str, filters: str) -> Path | None:
+        return self.path
+
+    def ask_save_path(self, title: str, suggested: str, filters: str) -> Path | None:
+        return self.path
+
+
+def test_the_window_editor_chooses_files_through_the_windows_asker(
+    qtbot, demo_context, qsettings, tmp_path
+) -> None:
+    asker = FileAsker(tmp_path / "policy.toml")
+    win = MainWindow(demo_context, asker=asker, qsettings=qsettings, runner=ImmediateRunner())
+    qtbot.addWidget(win)
+    win.policy_actions.act_policy.trigger()
+    editor = win.policy_actions.policy_editor
+    assert editor is not None
+    qtbot.mouseClick(editor.export_button, Qt.MouseButton.LeftButton)
+    assert read_policy_text(asker.path.read_text(encoding="utf-8")) == default_policy()
+    win.shutdown()
