@@ -5,8 +5,8 @@ chunk starting after the last id of the one before (never an OFFSET); mention vo
 ``GROUP BY`` per span of constant UTC offset, so a month is one or two statements whatever the
 number of mentions.
 
-Local days are computed in SQL with ``date(created_at, '+N minutes')``, SQLite's date function
-(PostgreSQL would use ``(created_at + interval) :: date``). The UTC offset is constant inside
+Local days are computed in SQL by ``sqlite.shifted_date`` (the one SQLite-specific expression,
+kept with the others in ``app.storage.sqlite``). The UTC offset is constant inside
 each span (``offset_spans`` splits a period at daylight-saving changes), so every mention lands
 on the right local day in any time zone, including those 30 or 45 minutes off the hour.
 """
@@ -22,6 +22,7 @@ import peewee as pw
 
 from app.core.triage.sentiment import NEUTRAL_BAND
 from app.core.vocab import ReplyState
+from app.storage import sqlite
 from app.storage.models import Case, Mention, OutboundReply, Person
 
 CHUNK = 500
@@ -215,7 +216,7 @@ def daily_volume(start: datetime, end: datetime, zone: str) -> dict[date, DayVol
     neutral = pw.fn.SUM(pw.Case(None, [((score > -NEUTRAL_BAND) & (score < NEUTRAL_BAND), 1)], 0))
     days: dict[date, DayVolume] = {}
     for span_start, span_end, minutes in offset_spans(zone, start, end):
-        day = pw.fn.date(Mention.created_at, f"{minutes:+d} minutes").coerce(False)
+        day = sqlite.shifted_date(Mention.created_at, minutes)
         rows = (
             Mention.select(
                 day.alias("day"),

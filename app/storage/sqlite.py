@@ -175,3 +175,11 @@ def checkpoint(db: pw.Database) -> bool:
     """Copy the WAL into the file and truncate it; False if a reader kept part of it."""
     busy, _log, _done = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     return not busy
+
+
+def shifted_date(column: pw.Field, minutes: int) -> pw.Function:
+    """The calendar date of ``column`` shifted by ``minutes`` (a local day, given the offset).
+
+    PostgreSQL would write ``(column + interval 'N minutes')::date``.
+    """
+    return pw.fn.date(column, f"{minutes:+d} minutes").coerce(False)
