@@ -98,6 +98,8 @@ class Launcher:
         context = AppContext(self.options.data_dir, path, demo=demo)
         context.templates.seed()
         self.window = MainWindow(context)
+        if self.options.screenshot:  # the same picture whatever size the window had last
+            self.window.resize(1400, 860)
         self.window.demo_requested.connect(lambda: self.open(demo=True))
         self.window.data_care.restore_requested.connect(self.restore_backup)
         if self.on_window:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -188,7 +188,23 @@ class Composer(QWidget):
         self.extra_blockers = [r.message for r in reminders if r.severity == "blocking"]
         for reminder in reminders:
             self.reminders.addWidget(self._reminder_row(reminder))
+        self._fit_reminders()
         self._update_state()
+
+    def _fit_reminders(self) -> None:
+        """Each reminder row keeps the height its wrapped text needs: the splitter above takes
+        the room from the thread, instead of squeezing the lines on top of each other."""
+        width = self.width()
+        for i in range(self.reminders.count()):
+            item = self.reminders.itemAt(i)
+            row = item.widget() if item is not None else None
+            if row is not None and row.hasHeightForWidth():
+                row.setMinimumHeight(row.heightForWidth(width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_reminders()
 
     def _reminder_row(self, reminder: ReminderView) -> QWidget:
         row = QWidget()
