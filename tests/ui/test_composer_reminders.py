@@ -181,3 +181,26 @@ def test_switching_cases_shows_the_new_cases_reminders(qtbot, window, context):
     assert row(window.composer, "Question: ")
     type_draft(qtbot, window, "it is by the bridge")
     assert row(window.composer, "No greeting or name")[1].text() == "Start with “Hi Ben,”"
+
+
+def test_long_reminders_keep_their_lines_in_a_narrow_composer(qtbot) -> None:
+    from PySide6.QtWidgets import QSplitter, QTextEdit
+
+    from app.ui.composer import ReminderView
+
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    qtbot.addWidget(splitter)
+    composer = Composer()
+    splitter.addWidget(QTextEdit())
+    splitter.addWidget(composer)
+    splitter.resize(240, 560)
+    splitter.setSizes([440, 120])
+    splitter.show()
+    long = "Legal: Do not admit fault or discuss details in public. Move it to email. " * 2
+    composer.set_reminders(
+        [ReminderView(long, "warning", "Offer phone or email", lambda: None), ReminderView(long)]
+    )
+    qtbot.waitUntil(lambda: composer.height() > 200)  # the thread gave way
+    for i in range(composer.reminders.count()):
+        row_widget = composer.reminders.itemAt(i).widget()
+        assert row_widget.height() >= row_widget.heightForWidth(row_widget.width())
