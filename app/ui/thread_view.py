@@ -15,6 +15,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from app.core.inbox import CaseDetail, ThreadItem
+from app.core.triage import sentiment_label
 
 SEND_ANYWAY = "kindly:send-anyway/"  # a link on a failed reply; never leaves the app
 STATE_LABELS = {
@@ -35,13 +36,8 @@ def _when(item: ThreadItem) -> str:
 
 
 def _sentiment(value: float | None) -> str:
-    if value is None:
-        return ""
-    if value <= -0.3:
-        return " · negative"
-    if value >= 0.3:
-        return " · positive"
-    return " · neutral"
+    """The same words as the why line and the sentiment button (``sentiment_label``)."""
+    return "" if value is None else f" · {sentiment_label(value)}"
 
 
 def render_thread(detail: CaseDetail) -> str:
