@@ -44,7 +44,7 @@ def test_the_officer_corrects_sentiment_and_it_sticks(qtbot, window, context) ->
     mention_row = Mention.get(Mention.case == case_id)
     assert (mention_row.sentiment, mention_row.sentiment_corrected) == (-0.8, True)
     assert window.case_pane.sentiment.text() == "Sentiment: very negative ▾"
-    assert "· very negative ·" in window.case_pane.thread.toPlainText()  # the same words
+    assert "09:55 · very negative\n" in window.case_pane.thread.toPlainText()  # same words
     assert window.current is not None and window.current.why.startswith("very negative · ")
     assert "Negative mention" in window.current.why  # the policy looked again, at once
     context.triage.refresh()  # later scoring never overwrites the officer
