@@ -7,7 +7,7 @@ OFFSET, so page 1,000 costs what page 1 costs.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import peewee as pw
@@ -186,6 +186,9 @@ def _case_page(
     conditions, order = _keyset(query, after)
     if only is not None:
         conditions.append(Case.id.in_(only))
+    # Plain tuples, dates as stored text: building model instances and parsing dates with
+    # strptime cost ~40 µs a row, ten times the query (bench/bench_inbox: fetchMore 4.5 ms a
+    # page beside 0.4 ms of raw SQL).
     select = (
         Case.select(
             Case.id,
@@ -193,13 +196,12 @@ def _case_page(
             Case.status,
             Case.person,
             Case.last_snippet,
-            Case.last_activity_at,
+            Case.last_activity_at.cast("TEXT"),
             Case.mention_count,
             Case.reply_count,
             Case.priority,
             Case.why,
-            Case.due_at,
-            Person.id,
+            Case.due_at.cast("TEXT"),
             Person.display_name,
             Person.handle,
             Person.follower_count,
@@ -208,39 +210,67 @@ def _case_page(
         .join(Person)
         .order_by(*order)
         .limit(limit)
+        .tuples()
     )
     if conditions:
         select = select.where(*conditions)
     rows: list[CaseRowData] = []
-    for case in select:
-        stamp = _stamp(case.last_activity_at)
-        key: SortKey = (
-            (case.priority, stamp, case.id)
-            if query.order is CaseOrder.PRIORITY
-            else (stamp, case.id)
-        )
-        person = case.person
+    by_priority = query.order is CaseOrder.PRIORITY
+    for (
+        case_id,
+        network,
+        status,
+        person_id,
+        snippet,
+        last_text,
+        mention_count,
+        reply_count,
+        priority,
+        why,
+        due_text,
+        display_name,
+        handle,
+        follower_count,
+        stance,
+    ) in select:
+        last_activity_at = _when(last_text)
+        assert last_activity_at is not None  # NOT NULL
+        stamp = _stamp(last_activity_at)
         rows.append(
             CaseRowData(
-                id=case.id,
-                network=case.network,
-                status=case.status,
-                person_id=case.person.id,
-                display_name=person.display_name,
-                handle=person.handle,
-                follower_count=person.follower_count,
-                stance=person.stance,
-                snippet=case.last_snippet,
-                last_activity_at=case.last_activity_at,
-                mention_count=case.mention_count,
-                reply_count=case.reply_count,
-                priority=case.priority,
-                why=case.why,
-                due_at=case.due_at,
-                sort_key=key,
+                id=case_id,
+                network=network,
+                status=status,
+                person_id=person_id,
+                display_name=display_name,
+                handle=handle,
+                follower_count=follower_count,
+                stance=stance,
+                snippet=snippet,
+                last_activity_at=last_activity_at,
+                mention_count=mention_count,
+                reply_count=reply_count,
+                priority=priority,
+                why=why,
+                due_at=_when(due_text),
+                sort_key=(priority, stamp, case_id) if by_priority else (stamp, case_id),
             )
         )
     return rows
+
+
+def _when(text: str | None) -> datetime | None:
+    """A stored UTC time: the usual "YYYY-MM-DD HH:MM:SS.ffffff" quickly, else as the field
+    reads it (other formats written by hand or by older versions)."""
+    if text is None:
+        return None
+    if len(text) == 26 and text[10] == " ":
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    value: datetime | None = _STAMP.python_value(text)
+    return value
 
 
 def case_count(query: CaseQuery) -> int:
