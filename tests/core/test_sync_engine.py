@@ -1,8 +1,9 @@
 """SyncEngine with real clients over real HTTP against the fakes, and a real SQLite file.
 
-Each batch is stored with its cursor in one transaction: a run stores every new mention once,
-a second run stores nothing, a newest-first network keeps its old cursor until the last batch,
-and one account's failure (or a cancel) keeps what was committed and stops nobody else.
+Each batch is stored with its cursor in one transaction (consecutive batches may share one): a
+run stores every new mention once, a second run stores nothing, a newest-first network keeps its
+old cursor until the last batch, and one account's failure (or a cancel) keeps what was stored
+before it and stops nobody else.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from app.core.accounts import AccountService, AccountView
 from app.core.secrets import MemoryKeyring, SecretStore
-from app.core.sync import SyncEngine, SyncProgress
+from app.core.sync import READ_AHEAD, SyncEngine, SyncProgress
 from app.core.vocab import Network
 from app.storage.models import Account, Case, Mention
 from tests.fakes.bluesky import PASSWORD as BSKY_PASSWORD
@@ -269,12 +270,12 @@ def test_a_failure_mid_account_keeps_the_committed_batches(
     mastodon.add_conversations(400)
     account = add_mastodon(service, mastodon)
     engine = SyncEngine(service)
+    # The third page fails (every retry): pages are read ahead of storing, so the fault is
+    # placed by request, not from the progress of storing.
+    two_pages = [Fault.slow(0.0)] * 2  # answered normally
+    mastodon.fail("GET", Mastodon.NOTIFICATIONS, *two_pages, *[Fault.http_status(502)] * 4)
 
-    def break_after_two_pages(step: SyncProgress) -> None:
-        if step.fetched == 160 and not step.done:
-            mastodon.fail("GET", Mastodon.NOTIFICATIONS, *[Fault.http_status(502)] * 4)
-
-    broken = engine.sync_account(account.id, progress=break_after_two_pages)
+    broken = engine.sync_account(account.id)
 
     assert broken.error and "HTTP 502" in broken.error and not broken.reconnect
     assert broken.stored == 160 and Mention.select().count() == 160
@@ -306,7 +307,8 @@ def test_cancel_stops_between_batches_and_keeps_what_was_committed(
     report = SyncEngine(service).sync_all(cancel=cancel, progress=cancel_after_first_batch)
 
     assert [r.account_id for r in report.accounts] == [account.id]  # X not started
-    assert notification_requests(mastodon) == 1  # the next page was not even asked for
+    # Pages read ahead while the first was stored are dropped, and none after the cancel.
+    assert notification_requests(mastodon) <= 2 + READ_AHEAD
     result = report.accounts[0]
     assert result.cancelled and result.error is None and not result.ok
     assert result.stored == 80 and Mention.select().count() == 80
@@ -322,6 +324,30 @@ def test_cancel_stops_between_batches_and_keeps_what_was_committed(
     assert sorted(stored_ids(later.id)) == sorted(x.expected_ids())
     assert cursor_of(account.id) == mastodon.newest_notification()
     assert check_store().sound
+
+
+def test_cancel_on_a_network_that_bills_reads_does_not_ask_for_the_next_page(
+    service: AccountService, x: X
+) -> None:
+    """X bills every read: its pages are not read ahead, so a cancel wastes none."""
+    x.add_mention("@kindlytrust first")
+    account = add_x(service, x)
+    engine = SyncEngine(service)
+    engine.sync_all()
+    start = cursor_of(account.id)
+    x.add_conversations(350)  # 4 pages of 100
+    requests_before = len(x.calls("GET", x.mentions_path()))
+    cancel = threading.Event()
+
+    def cancel_after_first_batch(step: SyncProgress) -> None:
+        if step.fetched and not step.done:
+            cancel.set()
+
+    result = engine.sync_account(account.id, cancel, cancel_after_first_batch)
+
+    assert result.cancelled and result.error is None
+    assert len(x.calls("GET", x.mentions_path())) == requests_before + 1
+    assert result.stored == 100 and cursor_of(account.id) == start  # newest first: held back
 
 
 def test_an_unreadable_answer_that_breaks_a_client_fails_that_account_only(
