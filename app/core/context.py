@@ -6,26 +6,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from app.core.accounts import AccountService
-from app.core.backups import BackupService
 from app.core.cases import CaseService
 from app.core.checklist import EventChecklistStore
 from app.core.inbox import Inbox
-from app.core.ingest import Ingestor
 from app.core.outbox import Outbox
-from app.core.policy.store import load_policy
-from app.core.reminders import ReminderService
-from app.core.retention import Retention
-from app.core.secrets import MemoryKeyring, SecretStore
-from app.core.sending import Sender
 from app.core.settings import Settings
-from app.core.sync import SyncEngine
 from app.core.templates import TemplateLibrary
-from app.core.triage import Triage, TriageHook
-from app.core.triage_setup import build_triage, triage_config
 from app.storage.models import Account, database
+
+# The services below are imported when first used, not when the app starts: the network
+# clients (httpx), the keyring, sync and triage cost ~100 ms of imports (bench_startup).
+if TYPE_CHECKING:
+    from app.core.accounts import AccountService
+    from app.core.backups import BackupService
+    from app.core.reminders import ReminderService
+    from app.core.retention import Retention
+    from app.core.secrets import SecretStore
+    from app.core.sending import Sender
+    from app.core.sync import SyncEngine
+    from app.core.triage import Triage
 
 T = TypeVar("T")
 
@@ -49,6 +50,9 @@ class AppContext:
 
     @cached_property
     def accounts(self) -> AccountService:
+        from app.core.accounts import AccountService
+        from app.core.secrets import MemoryKeyring, SecretStore
+
         store = self.secrets
         if store is None:
             store = SecretStore(MemoryKeyring()) if self.demo else SecretStore()
@@ -57,14 +61,21 @@ class AppContext:
     @cached_property
     def triage(self) -> Triage:
         """The saved policy and the settings' office hours; built on first use (UI thread)."""
+        from app.core.triage_setup import build_triage
+
         return build_triage(self.settings)
 
     @cached_property
     def reminders(self) -> ReminderService:
+        from app.core.reminders import ReminderService
+
         return ReminderService(self.triage)
 
     def reload_triage(self) -> None:
         """After the policy or the settings changed: the next triage run and reminders use them."""
+        from app.core.policy.store import load_policy
+        from app.core.triage_setup import triage_config
+
         self.triage.policy = load_policy()
         self.triage.config = triage_config(self.settings)
 
@@ -72,18 +83,28 @@ class AppContext:
     def sync(self) -> SyncEngine:
         # Triage at ingest: sentiment, the policy's decision, priority and the why line are
         # stored with each batch of mentions.
+        from app.core.ingest import Ingestor
+        from app.core.sync import SyncEngine
+        from app.core.triage import TriageHook
+
         return SyncEngine(self.accounts, Ingestor([TriageHook(self.triage)]))
 
     @cached_property
     def sender(self) -> Sender:
+        from app.core.sending import Sender
+
         return Sender(self.accounts)
 
     @cached_property
     def backups(self) -> BackupService:
+        from app.core.backups import BackupService
+
         return BackupService(self.database_path)
 
     @cached_property
     def retention(self) -> Retention:
+        from app.core.retention import Retention
+
         return Retention()
 
     def close(self) -> None:

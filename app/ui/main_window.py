@@ -8,6 +8,7 @@ because Qt lets a focused editor claim printable keys first.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -29,24 +30,24 @@ from app.core.inbox import CaseDetail, CaseOrder, CaseQuery, InboxView
 from app.core.outbox import ReplyRefused
 from app.core.templates import person_values
 from app.core.vocab import CaseStatus, Network, Stance
-from app.ui.accounts_dialog import AccountsDialog
 from app.ui.case_delegate import CaseDelegate
 from app.ui.case_list_model import CaseIdRole, CaseListModel
 from app.ui.case_pane import CasePane
 from app.ui.data_care import DataCare
 from app.ui.dialogs import Asker, DialogAsker, ShortcutSheet
-from app.ui.export_dialog import paths_for
 from app.ui.listening_actions import ListeningActions
 from app.ui.notifier import Notifier
 from app.ui.offline_banner import OfflineBanner, OfflineWatch
 from app.ui.person_panel import PersonPanel
 from app.ui.policy_actions import PolicyActions
-from app.ui.reports_view import Reporting
-from app.ui.settings_dialog import SettingsDialog
 from app.ui.sidebar import Sidebar
 from app.ui.sync_controller import SyncController, SyncRun, SyncStatus
 from app.ui.tasks import Runner, TaskRunner
 from app.ui.window_state import WindowState, default_settings
+
+if TYPE_CHECKING:  # imported where first used: start-up does not load them (bench_startup)
+    from app.ui.accounts_dialog import AccountsDialog
+    from app.ui.reports_view import Reporting
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class MainWindow(QMainWindow):
         self.data_care = DataCare(context, self.runner, self.asker, self)
         self.case_pane.thread.send_anyway_requested.connect(self.send_anyway)
         self.resize(1400, 860)
-        self.reporting = Reporting(context, self.runner, paths_for(self.asker, self), self)
+        self._reporting: Reporting | None = None  # reports, board report, export: on first use
         self.policy_actions = PolicyActions(self)  # triage, policy, reminders, the checklist
 
         self.listening = ListeningActions(self)  # saved searches, feeds, linked people
@@ -152,7 +153,6 @@ class MainWindow(QMainWindow):
         self.person_panel.stance_changed.connect(self._stance_changed)
         self.person_panel.note_added.connect(self._person_note)
         self.person_panel.case_activated.connect(self.open_case)
-        self.reporting.imported.connect(self.refresh)
         self.person_panel.forget_requested.connect(lambda pid: self.data_care.forget_person([pid]))
         self.data_care.changed.connect(self.refresh)
         self.data_care.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -201,8 +201,10 @@ class MainWindow(QMainWindow):
         self.act_accounts = self._action("Accounts…", "", self.open_accounts, "Connect networks")
         self.act_settings = self._action("Organisation details…", "", self.edit_settings)
         self.act_escape = self._action("Back to the list", "Esc", self.focus_list)
-        self.act_reports = self._action("Reports…", "", self.reporting.open_reports)
-        self.act_board = self._action("Board report (PDF)…", "", self.reporting.board_report)
+        self.act_reports = self._action("Reports…", "", lambda: self.reporting.open_reports())
+        self.act_board = self._action(
+            "Board report (PDF)…", "", lambda: self.reporting.board_report()
+        )
         self.act_export = self._action("Export or import cases…", "", self.export_cases)
         self.act_backup = self._action("Back up now", "", self.data_care.back_up_now)
         self.act_backups = self._action("Backups and restore…", "", self.data_care.open_backups)
@@ -500,10 +502,25 @@ class MainWindow(QMainWindow):
         self._sheet.show()
         self._sheet.raise_()
 
+    @property
+    def reporting(self) -> Reporting:
+        """Reports, the board report and export (QtCharts, the PDF writer): built on first use."""
+        if self._reporting is None:
+            from app.ui.export_dialog import paths_for
+            from app.ui.reports_view import Reporting
+
+            self._reporting = Reporting(
+                self.context, self.runner, paths_for(self.asker, self), self
+            )
+            self._reporting.imported.connect(self.refresh)
+        return self._reporting
+
     def export_cases(self) -> None:
         self.reporting.open_export(self.current.id if self.current else None, self.model.query)
 
     def edit_settings(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self.context.settings, self)
         dialog.finished.connect(lambda _r: self.policy_actions.settings_changed())
         dialog.finished.connect(
@@ -516,6 +533,8 @@ class MainWindow(QMainWindow):
     def open_accounts(self) -> None:
         dialog = self.accounts_dialog
         if dialog is None:
+            from app.ui.accounts_dialog import AccountsDialog
+
             dialog = AccountsDialog(
                 self.context.accounts, self.runner, self.asker, self.context.sync.usage, self
             )
@@ -536,7 +555,13 @@ class MainWindow(QMainWindow):
         self.sync.schedule(self.context.settings.get(options.SYNC_MINUTES))
         QTimer.singleShot(1000, self.sync, self.sync.sync_now)
         self.data_care.start()  # the daily backup (and purge, if switched on)
-        self.policy_actions.start()  # re-rank now and every few minutes
+        # Re-rank now and every few minutes. "Now" waits for the first paint: on a large inbox
+        # the re-rank keeps a pool thread busy in Python for seconds (9 s on 1M mentions),
+        # which would slow the painting of the window itself (bench/RESULTS.md, start-up).
+        if self._painted:
+            self.policy_actions.start()
+        else:
+            self.first_painted.connect(self.policy_actions.start)
 
     def _synced(self, run: SyncRun) -> None:
         self.refresh()

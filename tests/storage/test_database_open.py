@@ -17,7 +17,13 @@ from pathlib import Path
 import peewee as pw
 import pytest
 
-from app.storage.db import close_database, inspect_file, open_database
+from app.storage.db import (
+    FULL_CHECK_AT_OPEN_BYTES,
+    IntegrityCheck,
+    close_database,
+    inspect_file,
+    open_database,
+)
 from app.storage.errors import DatabaseCorrupt, DatabaseTooNew, NotKindlyDatabase, StorageError
 from app.storage.migrations import HEAD
 from app.storage.models import Account, Case, Person, database
@@ -307,3 +313,126 @@ def test_changes_left_in_the_wal_file_by_a_crash_are_seen(tmp_path: Path) -> Non
         open_database(copy)
 
     assert fingerprint(copy) == before_hash
+
+
+# -- a large file: the cheap checks at open, the full one deferred --------------------------------
+
+
+@pytest.fixture
+def every_file_is_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files above FULL_CHECK_AT_OPEN_BYTES may have their full check deferred: here, all."""
+    from app.storage import db as db_module
+
+    monkeypatch.setattr(db_module, "FULL_CHECK_AT_OPEN_BYTES", 0)
+
+
+def damage_last_page(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[-page:] = random.Random(3).randbytes(page)
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.usefixtures("every_file_is_large")
+def test_a_large_file_opens_after_the_cheap_checks_with_the_full_check_pending(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "kindly.sqlite3"
+    kindly_database_with_rows(path)
+    damage_last_page(path)  # only a full check reads that page
+    before_hash, before_siblings = fingerprint(path), siblings(path)
+    with pytest.raises(DatabaseCorrupt):
+        open_database(path)  # by default the full check runs at open, whatever the size
+    assert_untouched(path, before_hash, before_siblings)
+
+    report = open_database(path, defer_full_check=True)
+
+    assert report.full_check_pending and report.to_version == HEAD
+    assert IntegrityCheck(path).run()  # what the caller runs next finds the damage
+
+
+def test_a_small_file_is_checked_in_full_even_when_the_check_may_be_deferred(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "kindly.sqlite3"
+    kindly_database_with_rows(path)
+    assert path.stat().st_size <= FULL_CHECK_AT_OPEN_BYTES
+    damage_last_page(path)
+    before_hash, before_siblings = fingerprint(path), siblings(path)
+
+    with pytest.raises(DatabaseCorrupt):
+        open_database(path, defer_full_check=True)
+
+    assert_untouched(path, before_hash, before_siblings)
+
+
+@pytest.mark.usefixtures("every_file_is_large")
+def test_a_large_truncated_file_is_refused_untouched_by_the_cheap_checks(tmp_path: Path) -> None:
+    path = tmp_path / "kindly.sqlite3"
+    kindly_database_with_rows(path)
+    size = path.stat().st_size
+    with path.open("r+b") as f:
+        f.truncate(size - 3 * 4096)  # the tail of the file: the schema still reads
+    before_hash, before_siblings = fingerprint(path), siblings(path)
+
+    with pytest.raises(DatabaseCorrupt) as caught:
+        open_database(path, defer_full_check=True)
+
+    assert_untouched(path, before_hash, before_siblings)
+    assert "its header says" in caught.value.user_message
+    assert "Restore a backup" in caught.value.user_message
+
+
+@pytest.mark.usefixtures("every_file_is_large")
+def test_a_large_file_that_needs_an_upgrade_is_checked_in_full_first(tmp_path: Path) -> None:
+    path = tmp_path / "kindly.sqlite3"
+    open_database(path, migrate_to=1)
+    with database.atomic():
+        for i in range(300):
+            Person.create(network="mastodon", remote_id=f"p{i}", handle=f"@p{i}")
+    close_database()
+    sound = tmp_path / "sound"
+    sound.mkdir()
+    (sound / path.name).write_bytes(path.read_bytes())
+    damage_last_page(path)
+    before_hash, before_siblings = fingerprint(path), siblings(path)
+
+    with pytest.raises(DatabaseCorrupt):
+        open_database(path, defer_full_check=True)  # an upgrade writes: never on a damaged file
+
+    assert_untouched(path, before_hash, before_siblings)
+    report = open_database(sound / path.name, defer_full_check=True)
+    assert (report.from_version, report.to_version, report.full_check_pending) == (1, HEAD, False)
+
+
+@pytest.mark.usefixtures("every_file_is_large")
+@pytest.mark.parametrize("wal", [False, True], ids=["rollback-journal", "wal"])
+def test_a_large_file_from_a_newer_kindly_or_another_program_is_still_refused_untouched(
+    tmp_path: Path, wal: bool
+) -> None:
+    newer = tmp_path / "newer" / "kindly.sqlite3"
+    newer.parent.mkdir()
+    make_sqlite(
+        newer,
+        [
+            "CREATE TABLE schema_info (id INTEGER PRIMARY KEY, version INTEGER, upgraded_at TEXT)",
+            f"INSERT INTO schema_info (version, upgraded_at) VALUES ({HEAD + 1}, 'later')",
+        ],
+        wal=wal,
+    )
+    other = tmp_path / "other" / "kindly.sqlite3"
+    other.parent.mkdir()
+    make_sqlite(other, ["CREATE TABLE recipes (id INTEGER PRIMARY KEY, name TEXT)"], wal=wal)
+    noise = tmp_path / "noise" / "kindly.sqlite3"
+    noise.parent.mkdir()
+    noise.write_bytes(random.Random(4).randbytes(64 * 1024))
+
+    for path, error in (
+        (newer, DatabaseTooNew),
+        (other, NotKindlyDatabase),
+        (noise, DatabaseCorrupt),
+    ):
+        before_hash, before_siblings = fingerprint(path), siblings(path)
+        with pytest.raises(error):
+            open_database(path, defer_full_check=True)
+        assert_untouched(path, before_hash, before_siblings)

@@ -1,0 +1,56 @@
+"""main.py's command line: the desktop app is parsed without loading the command modules
+(they cost ~200 ms of imports: bench/bench_startup.py), and a command still gets its full parser."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, str | None]:
+    [action] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {choice.dest: choice.help for choice in action._choices_actions}
+
+
+def test_starting_the_app_imports_no_command_module() -> None:
+    code = (
+        "import sys, main\n"
+        "args = main.parse_args(['--data-dir', 'd', '--no-welcome', '--exit-after-paint'])\n"
+        "assert args.command is None and args.no_welcome and args.data_dir == 'd'\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('app.core.cli_', 'app.ui.cli_'))))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+
+    assert run.stdout.strip() == "[]"
+
+
+def test_the_light_parser_lists_the_same_commands_as_the_full_one() -> None:
+    light = _commands(main.build_parser(with_commands=False))
+    full = _commands(main.build_parser())
+
+    assert light == full == main.COMMANDS
+
+
+def test_a_command_is_parsed_by_its_own_parser() -> None:
+    args = main.parse_args(["--data-dir", "d", "sync", "--no-send"])
+
+    assert args.command == "sync" and args.no_send and callable(args.run)
+    assert main.parse_args(["accounts", "remove", "3"]).account_id == 3
+
+
+def test_unknown_arguments_are_still_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main.parse_args(["--no-such-option"])
+
+    assert exited.value.code == 2
+    assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
