@@ -89,11 +89,24 @@ def _v4_listening(db: pw.Database) -> None:
         db.execute_sql(statement)
 
 
+def _v5_lookup_indexes(db: pw.Database) -> None:
+    # Ingest and triage ask which parents of new mentions are replies of ours on an account
+    # (account_id, remote_id IN (…)): without an index that read every reply we ever sent.
+    db.execute_sql(
+        'CREATE INDEX IF NOT EXISTS "outbound_reply_account_id_remote_id" '
+        'ON "outbound_reply" ("account_id", "remote_id")'
+    )
+    # Search turns matching mention ids into their cases; a covering index answers that
+    # without reading the (large) mention rows.
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "mention_id_case_id" ON "mention" ("id", "case_id")')
+
+
 STEPS: list[Step] = [
     Step(1, "initial schema", _sql_script("0001_initial.sql")),
     Step(2, "full-text search over mention text and author names", _v2_full_text_search),
     Step(3, "index for one network's cases in priority order", _v3_network_priority_index),
     Step(4, "saved searches, feeds and people linked across networks", _v4_listening),
+    Step(5, "indexes for our replies by remote id and for search hits' cases", _v5_lookup_indexes),
 ]
 HEAD = STEPS[-1].version
 
