@@ -108,6 +108,8 @@ class FakeBluesky(FakeServer):
         self.posted: list[str] = []  # uris created through createRecord, in order
         self.overlap = 0  # repeat this many already-served notifications on each next page
         self.page_limit = 100
+        self.deleted: set[str] = set()  # uris of deleted posts
+        self.deleted_as_node = False  # getPostThread of a deleted post: notFoundPost node
         self.clock = datetime(2026, 8, 1, 12, 0, tzinfo=UTC)
         self._seq = itertools.count(1)
         self._tokens = itertools.count(1)
@@ -231,6 +233,13 @@ class FakeBluesky(FakeServer):
                 uri = f"at://{profile.did}/{POST}/{self._next_rkey()}"
                 self.posts[uri] = Post(uri, fake_cid(uri), profile.did, record, when)
                 self.notifications.append(Notification(next(self._seq), uri, "mention", when))
+
+    def delete_post(self, uri: str) -> None:
+        """The author deleted the post (deleteRecord): gone from threads and lookups."""
+        with self._state:
+            self.posts.pop(uri, None)
+            self.deleted.add(uri)
+            self.notifications = [n for n in self.notifications if n.post_uri != uri]
 
     def expire_access_tokens(self) -> None:
         self.expired.update(self.access_tokens)
@@ -505,6 +514,9 @@ class FakeBluesky(FakeServer):
         uri = request.arg("uri") or ""
         with self._state:
             post = self.posts.get(uri)
+            if post is None and uri in self.deleted and self.deleted_as_node:
+                node = {"$type": "app.bsky.feed.defs#notFoundPost", "uri": uri, "notFound": True}
+                return self._ok({"thread": node})
             if post is None:
                 return xrpc_error("NotFound", f"Post not found: {uri}")
 

@@ -216,6 +216,26 @@ class FakeFacebook(FakeServer):
                 if o["_kind"] == "comment" and o.get("from", {}).get("id") == self.page_id
             ]
 
+    def delete(self, oid: str) -> None:
+        """Someone deleted a comment (with its replies) or a post: reads of it answer code 100."""
+        with self.lock:
+            obj = self.objects.pop(oid, None)
+            if obj is None:
+                return
+            if obj["_kind"] == "post":
+                self.posts = [p for p in self.posts if p != oid]
+                self.tagged = [p for p in self.tagged if p != oid]
+                for cid in obj["_comments"]:
+                    self.objects.pop(cid, None)
+                return
+            post = self.objects.get(obj["_post"])
+            if post is not None:
+                replies = [c for c in post["_comments"] if c != oid]
+                gone = {oid} | {c for c in replies if self.objects[c]["_parent"] == oid}
+                post["_comments"] = [c for c in post["_comments"] if c not in gone]
+                for cid in gone:
+                    self.objects.pop(cid, None)
+
     def expire_token(self) -> None:
         self.token = None
 

@@ -55,6 +55,7 @@ class FakeX(FakeServer):
         self.mention_ids: list[str] = []
         self.overlap = 0  # items of the previous page repeated at the top of the next one
         self.prefix_reply_mentions = True  # store replies as "@them text", as X shows them
+        self.deleted_as_404 = False  # a deleted post: 404 (else 200 with a "Not Found" error)
         self.clock = datetime.now(UTC) - timedelta(hours=6)
         self._sequence = itertools.count(1)
         self._user_ids = itertools.count(1000)
@@ -155,6 +156,22 @@ class FakeX(FakeServer):
             if {"type": "replied_to", "id": tweet_id} in t.get("referenced_tweets", [])
         ]
 
+    def delete_tweet(self, tweet_id: str) -> None:
+        """The author deleted the post: gone from the timelines and from lookups."""
+        with self.lock:
+            self.tweets.pop(tweet_id, None)
+            self.mention_ids = [t for t in self.mention_ids if t != tweet_id]
+
+    def add_own_reply(self, text: str, in_reply_to: str) -> str:
+        """A reply from our account written on x.com (not through the API client)."""
+        with self.lock:
+            tweet = self._new_tweet(self.me, text, None)
+            parent = self.tweets[in_reply_to]
+            tweet["referenced_tweets"] = [{"type": "replied_to", "id": in_reply_to}]
+            tweet["in_reply_to_user_id"] = parent["author_id"]
+            tweet["conversation_id"] = parent["conversation_id"]
+            return str(tweet["id"])
+
     def expire_token(self) -> None:
         self.token = None
 
@@ -168,6 +185,7 @@ class FakeX(FakeServer):
         self.route("GET", "/2/users/{uid}/mentions", self._mentions)
         self.route("GET", "/2/users/{uid}/tweets", self._user_tweets)
         self.route("POST", "/2/tweets", self._create)
+        self.route("GET", "/2/tweets/{tid}", self._lookup)
         self.route("GET", "/i/oauth2/authorize", self._authorize)
         self.route("POST", "/2/oauth2/token", self._token)
 
@@ -246,6 +264,28 @@ class FakeX(FakeServer):
         with self.lock:
             ids = [t["id"] for t in self.tweets.values() if t["author_id"] == uid]
         return self._timeline(request, ids)
+
+    def _lookup(self, request: Request) -> Response:
+        """GET /2/tweets/:id; a deleted post answers 200 with an error and no data, as X does."""
+        if not self._authorized(request):
+            return self._unauthorized()
+        tid = request.params["tid"]
+        with self.lock:
+            tweet = self.tweets.get(tid)
+            if tweet is not None:
+                return Response(200, {"data": self._tweet_json(tweet, request)}, rate_headers())
+        if self.deleted_as_404:
+            return problem(404, "Not Found Error", f"Could not find tweet with id: [{tid}].")
+        error = {
+            "value": tid,
+            "detail": f"Could not find tweet with id: [{tid}].",
+            "title": "Not Found Error",
+            "resource_type": "tweet",
+            "parameter": "id",
+            "resource_id": tid,
+            "type": "https://api.twitter.com/2/problems/resource-not-found",
+        }
+        return Response(200, {"errors": [error]}, rate_headers())
 
     def _create(self, request: Request) -> Response:
         if not self._authorized(request):

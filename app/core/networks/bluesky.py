@@ -38,6 +38,7 @@ from app.core.networks.base import (
     RemotePerson,
     ReplyRequest,
     ReplyTarget,
+    TargetStatus,
 )
 from app.core.networks.bluesky_records import (
     EXPIRED_ERRORS,
@@ -86,6 +87,7 @@ from app.core.networks.http import (
     expect_dict,
     json_body,
 )
+from app.core.text import clean_text
 from app.core.vocab import Network
 
 log = logging.getLogger(__name__)
@@ -496,6 +498,42 @@ class BlueskyClient:
             return None
         return posted_reply_from_record(body, self.handle)
 
+    def target_status(self, request: ReplyRequest) -> TargetStatus:
+        """Before a reply that waited is sent: is the post still there, and did our account
+        (Kindly, or someone in a Bluesky app) already answer it? One ``getPostThread`` call
+        (depth 1): a deleted post answers ``NotFound`` or comes back as a ``notFoundPost``
+        node; our direct replies are among its replies."""
+        uri = as_text(request.target.raw.get("uri")) or request.target.remote_id
+        try:
+            thread = self.thread(uri, depth=1)
+        except NotFound:
+            return TargetStatus(exists=False)
+        if thread.post is None:
+            return TargetStatus(exists=False)
+        did = self._did()
+        ours = [
+            reply
+            for reply in thread.replies
+            if reply.in_reply_to_id == uri
+            and reply.author is not None
+            and reply.author.remote_id == did
+        ]
+        rkey = reply_rkey(request.idempotency_key)
+        wanted = _comparable(request.text)
+        same = next(
+            (
+                r
+                for r in ours
+                if r.remote_id.rsplit("/", 1)[-1] == rkey or _comparable(r.text) == wanted
+            ),
+            None,
+        )
+        return TargetStatus(
+            exists=True,
+            our_replies=tuple(PostedReply(r.remote_id, r.url) for r in ours),
+            same_text=PostedReply(same.remote_id, same.url) if same else None,
+        )
+
     def thread(self, uri: str, depth: int = 6) -> BlueskyThread:
         """The conversation around a post (getPostThread)."""
         body = self._call(
@@ -505,3 +543,7 @@ class BlueskyClient:
             what="getPostThread",
         )
         return parse_thread(body)
+
+
+def _comparable(text: str) -> str:
+    return " ".join(clean_text(text).split()).casefold()

@@ -41,6 +41,7 @@ from app.core.networks.base import (
     RemoteMention,
     RemotePerson,
     ReplyRequest,
+    TargetStatus,
 )
 from app.core.networks.errors import (
     AuthError,
@@ -507,6 +508,12 @@ class FacebookClient:
                 break
             params["after"] = after
         return None
+
+    def target_status(self, request: ReplyRequest) -> TargetStatus:
+        """The pre-send re-check: is the comment still there, and did the Page answer it?"""
+        from app.core.networks.facebook_target import target_status
+
+        return target_status(self, request)
 
     # -- plumbing --------------------------------------------------------------------------------
 

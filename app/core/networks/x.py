@@ -29,6 +29,7 @@ from app.core.networks.base import (
     RemoteMention,
     RemotePerson,
     ReplyRequest,
+    TargetStatus,
     UsageCount,
 )
 from app.core.networks.errors import (
@@ -393,6 +394,39 @@ class XClient:
             params["pagination_token"] = token
         return None
 
+    def target_status(self, request: ReplyRequest) -> TargetStatus:
+        """Before a reply that waited is sent: is the post still on X, and did our account
+        (Kindly, or someone on x.com) already answer it? Two billed reads: ``/2/tweets/:id``
+        (a deleted post answers 404, or 200 with a "Not Found" error and no ``data``), then
+        one page of our own recent posts (as ``find_posted_reply`` reads them) for replies
+        to it."""
+        target = request.target.remote_id
+        try:
+            found = self._get(f"/2/tweets/{target}", {})
+        except NotFound:
+            return TargetStatus(exists=False)
+        if not isinstance(found.get("data"), dict):
+            if _says_not_found(found):
+                return TargetStatus(exists=False)
+            raise self._missing_data(found, "post")
+        params = {
+            "max_results": "100",
+            "exclude": "retweets",
+            "tweet.fields": "created_at,conversation_id,in_reply_to_user_id,referenced_tweets",
+        }
+        body = self._get(f"/2/users/{self._me_id()}/tweets", params)
+        wanted = _comparable(request.text)
+        ours: list[PostedReply] = []
+        same: PostedReply | None = None
+        for tweet in body.get("data") or []:
+            if not isinstance(tweet, dict) or _replied_to(tweet) != target or not tweet.get("id"):
+                continue
+            posted = PostedReply(str(tweet["id"]), tweet_url(str(tweet["id"]), self._username))
+            ours.append(posted)
+            if same is None and _comparable(str(tweet.get("text") or "")) == wanted:
+                same = posted
+        return TargetStatus(exists=True, our_replies=tuple(ours), same_text=same)
+
     def get(self, path: str, params: dict[str, str], *, billed: bool = True) -> dict[str, Any]:
         """A GET (listening: recent search, post counts); ``billed`` reads count in ``usage``."""
         if billed:
@@ -458,6 +492,17 @@ class XClient:
         if "not-authorized" in types:
             return AuthError(RECONNECT, f"{what}: {detail}")
         return BadResponse(_unreadable(), f"{what}: no data; {detail}")
+
+
+def _says_not_found(body: dict[str, Any]) -> bool:
+    """A 200 answer without ``data`` whose ``errors`` say the post is not found (deleted)."""
+    for error in body.get("errors") or []:
+        if not isinstance(error, dict):
+            continue
+        words = " ".join(str(error.get(k) or "") for k in ("type", "title", "detail")).lower()
+        if any(s in words for s in ("resource-not-found", "not found", "could not find")):
+            return True
+    return False
 
 
 def _json_or_none(response: httpx.Response) -> Any:
