@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from app.core.accounts import AccountService
+from app.core.networks.x import XClient
 from app.core.outbox import Outbox
 from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.sending import DELETED_MESSAGE, RECHECK_AFTER, Sender
@@ -231,8 +232,9 @@ def test_a_reply_that_waited_and_is_still_wanted_is_checked_then_sent_once(
 
 
 def test_a_network_without_the_check_sends_as_before(
-    db_path: Path, service: AccountService
+    db_path: Path, service: AccountService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delattr(XClient, "target_status")  # X has the check now: a client without it
     with X() as server:
         server.add_conversations(1)
         service.add_account(Network.X, server.base_url, "", {"access_token": X_TOKEN})
