@@ -1,6 +1,6 @@
 """Start-up: a new process to the main window's first paint, beside a bare PySide6 window.
 
-    python -m bench.bench_startup [--runs 7] [--drop-caches]
+    python -m bench.bench_startup [--runs 7] [--drop-caches] [--no-bytecode-cache]
 
 ``python main.py --data-dir D --no-welcome --exit-after-paint`` prints "kindly: first paint"
 after the first paint of the main window; ``python -m bench.bare_window --exit-after-paint``
@@ -12,6 +12,13 @@ Two data folders: a new one (the database is created) and the 1,000,000-mention 
 By default the operating system's file cache is warm (every run is a new process, so Python
 imports and Qt start-up are paid each time). ``--drop-caches`` (Linux, root) empties the page
 cache before every run for a truly cold start; it slows everything else on the machine.
+
+Both start from compiled bytecode, as an installed Kindly does (pip and PyInstaller ship it,
+``python main.py`` writes ``__pycache__``): the cache lives in ``bench/data/pycache``
+(``PYTHONPYCACHEPREFIX``, so the source tree stays clean) and the warm-up run fills it, also
+where the shell sets ``PYTHONDONTWRITEBYTECODE``. ``--no-bytecode-cache`` compiles Kindly's
+~110 modules from source at every start instead (PySide6's own modules stay compiled: the bare
+window does not pay it), as the figures before 2026-11-23 18:00 did.
 """
 
 from __future__ import annotations
@@ -26,16 +33,24 @@ from pathlib import Path
 
 from bench.common import BIG_DB, DATA, ROOT, Table, fmt_ms, median
 
+PYCACHE = DATA / "pycache"
+
 
 def drop_caches() -> None:
     os.sync()
     Path("/proc/sys/vm/drop_caches").write_text("3\n")
 
 
-def start_once(args: list[str], marker: str, cold: bool) -> float:
+def start_once(args: list[str], marker: str, cold: bool, bytecode_cache: bool = True) -> float:
     if cold:
         drop_caches()
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    if bytecode_cache:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
     start = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, *args],
@@ -65,6 +80,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--drop-caches", action="store_true")
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="compile Kindly from source at every start (PYTHONDONTWRITEBYTECODE=1)",
+    )
     args = parser.parse_args()
     table = Table("startup", "Start-up: new process to the main window's first paint")
     empty = DATA / "startup-empty"
@@ -82,8 +102,8 @@ def main() -> int:
         for run in range(args.runs + 1):
             if fresh and empty.exists():
                 shutil.rmtree(empty)  # every run creates its database, as a first start does
-            b = start_once(bare[0], bare[1], args.drop_caches)
-            a = start_once(argv, marker, args.drop_caches)
+            b = start_once(bare[0], bare[1], args.drop_caches, not args.no_bytecode_cache)
+            a = start_once(argv, marker, args.drop_caches, not args.no_bytecode_cache)
             if run:  # the first of each is a warm-up
                 bare_times.append(b)
                 app_times.append(a)
@@ -97,8 +117,14 @@ def main() -> int:
             a <= 1.3 * b,
         )
     cache = "dropped before every run" if args.drop_caches else "warm (see --drop-caches)"
+    bytecode = (
+        "Kindly compiled from source at every start (--no-bytecode-cache)"
+        if args.no_bytecode_cache
+        else "both from compiled bytecode (bench/data/pycache), as installed"
+    )
     table.note(
-        f"Median of {args.runs} runs each after one warm-up, alternating; OS file cache {cache}."
+        f"Median of {args.runs} runs each after one warm-up, alternating; OS file cache {cache}; "
+        f"{bytecode}."
     )
     return table.finish()
 
