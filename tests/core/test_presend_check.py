@@ -13,7 +13,14 @@ import httpx
 import pytest
 
 from app.core.accounts import AccountService
-from app.core.networks.x import XClient
+from app.core.networks.base import (
+    MentionBatch,
+    NetworkClient,
+    PostedReply,
+    RemotePerson,
+    ReplyRequest,
+)
+from app.core.networks.registry import NetworkEntry
 from app.core.outbox import Outbox
 from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.sending import DELETED_MESSAGE, RECHECK_AFTER, Sender
@@ -231,10 +238,34 @@ def test_a_reply_that_waited_and_is_still_wanted_is_checked_then_sent_once(
     assert len(mastodon.posted) == 1
 
 
-def test_a_network_without_the_check_sends_as_before(
-    db_path: Path, service: AccountService, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delattr(XClient, "target_status")  # X has the check now: a client without it
+class _WithoutCheck:
+    """A network client that cannot tell whether a post still exists (no ``target_status``):
+    the real X client's protocol methods, and nothing else."""
+
+    def __init__(self, inner: NetworkClient) -> None:
+        self.inner = inner
+        self.network = inner.network
+
+    def verify(self) -> RemotePerson:
+        return self.inner.verify()
+
+    def fetch_mentions(self, cursor: str | None) -> Iterator[MentionBatch]:
+        return self.inner.fetch_mentions(cursor)
+
+    def post_reply(self, request: ReplyRequest) -> PostedReply:
+        return self.inner.post_reply(request)
+
+    def find_posted_reply(self, request: ReplyRequest) -> PostedReply | None:
+        return self.inner.find_posted_reply(request)
+
+
+def test_a_network_without_the_check_sends_as_before(db_path: Path, http: httpx.Client) -> None:
+    registry = quick_registry()
+    x_entry = registry[Network.X]
+    registry[Network.X] = NetworkEntry(
+        x_entry.spec, lambda *args: _WithoutCheck(x_entry.factory(*args))
+    )
+    service = AccountService(SecretStore(MemoryKeyring()), http=http, registry=registry)
     with X() as server:
         server.add_conversations(1)
         service.add_account(Network.X, server.base_url, "", {"access_token": X_TOKEN})
