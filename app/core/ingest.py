@@ -7,10 +7,16 @@ alone (the officer decided), but show the new activity.
 
 Everything runs in the caller's transaction, so the sync engine can store a batch and its cursor
 together. Work is done in set-sized queries, not row by row, because sync ingests thousands.
+
+Storing has two halves. ``prepare`` needs no database: it drops repeats, cleans the text and
+turns every value into what its column stores (and hooks may score the text), so the sync engine
+runs it in the thread that fetches, while the previous batch is being written. ``ingest`` then
+does only the database work: finding what is already stored, grouping, writing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +31,8 @@ from app.core.text import clean_text, snippet, without_surrogates
 from app.core.vocab import CaseStatus, EventKind, Network
 from app.storage import sqlite
 from app.storage.models import Case, CaseEvent, Mention, OutboundReply, Person, database
+
+log = logging.getLogger(__name__)
 
 CHUNK = 400  # rows per statement: well under SQLite's variable limit
 UNKNOWN_AUTHOR = RemotePerson(
@@ -42,12 +50,40 @@ class IngestResult:
     reopened_cases: list[int] = field(default_factory=list)
     touched_cases: list[int] = field(default_factory=list)
     mention_ids: list[int] = field(default_factory=list)
+    unscored_ids: list[int] = field(default_factory=list)  # new mentions stored without sentiment
 
 
 class IngestHook(Protocol):
-    """Runs inside the ingest transaction (triage scores new mentions and re-ranks cases)."""
+    """Runs inside the ingest transaction (triage scores new mentions and re-ranks cases).
+
+    A hook may also have ``before_store(batch: PreparedBatch) -> None``: called by ``prepare``,
+    without the database and possibly in another thread, to fill ``batch.sentiment``. Should it
+    fail, the mentions are stored unscored (and ``unscored_ids`` says which)."""
 
     def after_ingest(self, result: IngestResult) -> None: ...
+
+
+class _Ready(NamedTuple):
+    """One mention's stored values that need no database (see ``_READY_FIELDS``)."""
+
+    text: str  # cleaned
+    values: tuple[object, ...]
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """A batch ready to store: one mention per remote id (the first), values converted."""
+
+    network: Network
+    mentions: list[RemoteMention]
+    duplicates: int  # repeats within the batch
+    ready: dict[str, _Ready]  # by remote id
+    people: dict[RemotePerson, tuple[str, str, int | None, str | None]]  # cleaned
+    sentiment: dict[str, float] = field(default_factory=dict)  # by remote id, from hooks
+
+    def texts(self) -> list[tuple[str, str]]:
+        """(remote id, cleaned text) of every mention: what sentiment is read from."""
+        return [(rid, ready.text) for rid, ready in self.ready.items()]
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
@@ -57,8 +93,9 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
 
 # Statements are written once from the models' own table and column names and run with raw
 # parameters: building them through peewee's query builder, per case and per chunk, cost more
-# than SQLite's own work (profiled: ~70% of ingest time). Values still go through each field's
-# ``db_value``, so what is stored is exactly what peewee would store.
+# than SQLite's own work (profiled: ~70% of ingest time). Values are what each field's
+# ``db_value`` gives (``_db_time`` writes the same text faster), so what is stored is exactly
+# what peewee would store.
 
 
 def _q(name: str) -> str:
@@ -81,11 +118,14 @@ def _rows(sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
     return list(database.execute_sql(sql, params).fetchall())
 
 
-_MENTION_FIELDS = (
-    Mention.account, Mention.network, Mention.remote_id, Mention.author, Mention.case,
+_READY_FIELDS = (
     Mention.text, Mention.markup, Mention.url, Mention.kind, Mention.addressed_to_us,
     Mention.created_at, Mention.fetched_at, Mention.in_reply_to_id, Mention.conversation_id,
     Mention.raw,
+)  # fmt: skip
+_MENTION_FIELDS = (
+    Mention.account, Mention.network, Mention.remote_id, Mention.author, Mention.case,
+    Mention.sentiment, *_READY_FIELDS,
 )  # fmt: skip
 _CASE_FIELDS = (
     Case.account, Case.person, Case.network, Case.conversation_key, Case.status, Case.bucket,
@@ -125,8 +165,17 @@ def _mention_insert_sql(rows: int) -> str:
     return _insert_sql(Mention, fields, rows) + " ON CONFLICT DO NOTHING"
 
 
-def _convert(fields: Sequence[pw.Field], values: Sequence[object]) -> list[object]:
-    return [f.db_value(v) for f, v in zip(fields, values, strict=True)]
+# Where the stored creation time sits in ``_Ready.values`` (found by name: ``==`` on fields
+# builds SQL, so ``tuple.index`` would not do).
+_CREATED_AT = [f.name for f in _READY_FIELDS].index("created_at")
+
+
+def _db_time(value: datetime) -> object:
+    """What ``UTCDateTimeField.db_value`` stores, without its ``strftime`` (which cost ~3% of
+    a sync): the same text for UTC times (what every client hands over) from year 1000 on."""
+    if value.tzinfo is not UTC or value.year < 1000:
+        return Mention.created_at.db_value(value)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 _PERSON_UPSERT = (
@@ -152,6 +201,17 @@ _PERSON_RENAME = (
 
 
 @cache
+def _existing_cases_sql(pairs: int) -> str:
+    return (
+        f"WITH wanted(person, conversation) AS (VALUES {', '.join(['(?, ?)'] * pairs)}) "
+        f"SELECT c.{_c(Case.id)}, c.{_c(Case.person)}, c.{_c(Case.conversation_key)}, "
+        f"c.{_c(Case.status)} FROM wanted JOIN {_t(Case)} c ON c.{_c(Case.account)} = ? "
+        f"AND c.{_c(Case.person)} = wanted.person "
+        f"AND c.{_c(Case.conversation_key)} = wanted.conversation"
+    )
+
+
+@cache
 def _case_insert_sql() -> str:
     return _insert_sql(Case, [*_CASE_FIELDS, *(f for f, _ in _CASE_DEFAULTS)])
 
@@ -165,44 +225,95 @@ class Ingestor:
     def __init__(self, hooks: Sequence[IngestHook] = ()) -> None:
         self.hooks = list(hooks)
 
-    def ingest(
-        self, account_id: int, network: Network, mentions: Sequence[RemoteMention]
-    ) -> IngestResult:
-        """Store new mentions for one account and group them. Safe to repeat: dedupes."""
-        result = IngestResult()
+    def prepare(self, network: Network, mentions: Sequence[RemoteMention]) -> PreparedBatch:
+        """Everything about storing ``mentions`` that needs no database. Safe in any thread
+        (hooks' ``before_store`` must be too)."""
         unique: dict[str, RemoteMention] = {}
         for mention in mentions:
             unique.setdefault(mention.remote_id, mention)
-        result.duplicates = len(mentions) - len(unique)
-        if not unique:
+        ready: dict[str, _Ready] = {}
+        people: dict[RemotePerson, tuple[str, str, int | None, str | None]] = {}
+        fetched_at = _db_time(datetime.now(UTC))
+        raw_value = Mention.raw.db_value
+        for rid, m in unique.items():
+            text = clean_text(m.text)
+            ready[rid] = _Ready(
+                text,
+                (
+                    text,
+                    without_surrogates(m.markup[:100_000]),
+                    without_surrogates(m.url) if m.url else None,
+                    m.kind,
+                    bool(m.addressed_to_us),
+                    _db_time(m.created_at),
+                    fetched_at,
+                    None if m.in_reply_to_id is None else str(m.in_reply_to_id),
+                    None if m.conversation_id is None else str(m.conversation_id),
+                    raw_value(m.raw),
+                ),
+            )
+            author = m.author or UNKNOWN_AUTHOR
+            if author not in people:
+                people[author] = (
+                    clean_text(author.handle)[:255],
+                    clean_text(author.display_name)[:255],
+                    author.follower_count,
+                    without_surrogates(author.profile_url) if author.profile_url else None,
+                )
+        batch = PreparedBatch(
+            network, list(unique.values()), len(mentions) - len(unique), ready, people
+        )
+        for hook in self.hooks:
+            before_store = getattr(hook, "before_store", None)
+            if before_store is None:
+                continue
+            try:
+                before_store(batch)
+            except Exception:  # stored unscored; after_ingest tries again and reports it
+                log.warning("%s before storing failed", type(hook).__name__, exc_info=True)
+                batch.sentiment.clear()
+        return batch
+
+    def ingest(
+        self,
+        account_id: int,
+        network: Network,
+        mentions: Sequence[RemoteMention],
+        prepared: PreparedBatch | None = None,
+    ) -> IngestResult:
+        """Store new mentions for one account and group them. Safe to repeat: dedupes.
+
+        ``prepared`` is ``prepare(network, mentions)`` done beforehand (e.g. in another thread).
+        """
+        batch = prepared if prepared is not None else self.prepare(network, mentions)
+        result = IngestResult(duplicates=batch.duplicates)
+        if not batch.mentions:
             return result
         with database.atomic():
-            fresh = self._drop_stored(network, unique)
-            result.duplicates += len(unique) - len(fresh)
+            fresh = self._drop_stored(network, batch.mentions)
+            result.duplicates += len(batch.mentions) - len(fresh)
             kept = {m.remote_id for m in fresh}
             self._mark_addressed(
-                network, [m for m in unique.values() if m.remote_id not in kept], result
+                network, [m for m in batch.mentions if m.remote_id not in kept], result
             )
             if fresh:
-                people = self._upsert_people(network, fresh)
-                self._store(account_id, network, fresh, people, result)
+                people = self._upsert_people(network, fresh, batch)
+                self._store(account_id, network, fresh, people, batch, result)
             for hook in self.hooks:
                 hook.after_ingest(result)
         return result
 
     # -- steps -------------------------------------------------------------------------------
 
-    def _drop_stored(
-        self, network: Network, unique: dict[str, RemoteMention]
-    ) -> list[RemoteMention]:
+    def _drop_stored(self, network: Network, unique: list[RemoteMention]) -> list[RemoteMention]:
         stored: set[str] = set()
-        for chunk in _chunks(list(unique)):
+        for chunk in _chunks([m.remote_id for m in unique]):
             sql = (
                 f"SELECT {_c(Mention.remote_id)} FROM {_t(Mention)} WHERE {_c(Mention.network)} "
                 f"= ? AND {_c(Mention.remote_id)} IN ({_marks(len(chunk))})"
             )
             stored.update(str(row[0]) for row in _rows(sql, [network.value, *chunk]))
-        fresh = [m for rid, m in unique.items() if rid not in stored]
+        fresh = [m for m in unique if m.remote_id not in stored]
         fresh.sort(key=lambda m: (m.created_at, m.remote_id))
         return fresh
 
@@ -238,24 +349,16 @@ class Ingestor:
                 touched.add(case_id)
                 result.touched_cases.append(case_id)  # triage ranks it again
 
-    def _upsert_people(self, network: Network, mentions: list[RemoteMention]) -> dict[str, int]:
+    def _upsert_people(
+        self, network: Network, mentions: list[RemoteMention], batch: PreparedBatch
+    ) -> dict[str, int]:
         authors: dict[str, RemotePerson] = {}
         for mention in mentions:
             author = mention.author or UNKNOWN_AUTHOR
             authors[author.remote_id] = author  # the newest description wins
-        now = Person.updated_at.db_value(datetime.now(UTC))
+        now = _db_time(datetime.now(UTC))
         stance, notes = Person.stance.default, Person.notes.default
-        rows = [
-            (
-                network.value,
-                a.remote_id,
-                clean_text(a.handle)[:255],
-                clean_text(a.display_name)[:255],
-                a.follower_count,
-                without_surrogates(a.profile_url) if a.profile_url else None,
-            )
-            for a in authors.values()
-        ]
+        rows = [(network.value, a.remote_id, *batch.people[a]) for a in authors.values()]
         cursor = database.cursor()
         cursor.executemany(_PERSON_UPSERT, [(*row, stance, notes, now) for row in rows])
         cursor.executemany(
@@ -301,6 +404,7 @@ class Ingestor:
         network: Network,
         fresh: list[RemoteMention],
         people: dict[str, int],
+        batch: PreparedBatch,
         result: IngestResult,
     ) -> None:
         parents = {m.in_reply_to_id for m in fresh if m.in_reply_to_id}
@@ -318,28 +422,59 @@ class Ingestor:
 
         cases = self._existing_cases(account_id, set(groups))
         latest = self._latest_mention_stamps([case.id for case in cases.values()])
-        now = datetime.now(UTC)
-        events: list[list[object]] = []
-        mention_rows: list[object] = []
-        defaults = [f.db_value(v) for f, v in _MENTION_DEFAULTS]
+        now = _db_time(datetime.now(UTC))
+        events: list[tuple[object, ...]] = []
+        updates: dict[str, list[list[object]]] = defaultdict(list)  # statement: its rows
+        new_rows: list[list[object]] = []
+        case_defaults = [f.db_value(v) for f, v in _CASE_DEFAULTS]
+        ready = batch.ready
         for (person_id, key), items in groups.items():
             case = cases.get((person_id, key))
-            case_id = self._file_into_case(
-                account_id,
-                network,
-                person_id,
-                key,
-                items,
-                case,
-                latest.get(case.id, "") if case else "",
-                now,
-                result,
-                events,
-            )
+            if case is None:
+                new_rows.append(
+                    [
+                        account_id,
+                        person_id,
+                        network.value,
+                        key,
+                        CaseStatus.NEW.value,
+                        CaseStatus.NEW.bucket.value,
+                        ready[items[0].remote_id].values[_CREATED_AT],
+                        ready[items[-1].remote_id].values[_CREATED_AT],
+                        len(items),
+                        snippet(ready[items[-1].remote_id].text),
+                        now,
+                        now,
+                        *case_defaults,
+                    ]
+                )
+            else:
+                stamp = latest.get(case.id, "")
+                self._update_case(case, items, ready, stamp, now, updates, events, result)
+        new_pairs = {pair for pair in groups if pair not in cases}
+        if new_rows:
+            database.cursor().executemany(_case_insert_sql(), new_rows)
+            cases.update(self._existing_cases(account_id, new_pairs))
+
+        defaults = [f.db_value(v) for f, v in _MENTION_DEFAULTS]
+        sentiment = batch.sentiment
+        mention_rows: list[object] = []
+        for pair, items in groups.items():
+            person_id, key = pair
+            ref = cases[pair]
+            if pair in new_pairs:
+                detail = f"First {items[-1].kind} from {network.label}"
+                events.append((ref.id, EventKind.CREATED.value, "kindly", detail, now))
+                result.new_cases.append(ref.id)
+            result.touched_cases.append(ref.id)
             for m in items:
-                row = self._mention_row(account_id, network, m, person_id, case_id)
-                mention_rows.extend(_convert(_MENTION_FIELDS, row))
-                mention_rows.extend(defaults)
+                rid = m.remote_id
+                mention_rows += (account_id, network.value, rid, person_id, ref.id)
+                mention_rows.append(sentiment.get(rid))
+                mention_rows += ready[rid].values
+                mention_rows += defaults
+        for sql, rows in updates.items():
+            database.cursor().executemany(sql, rows)
         if events:
             database.cursor().executemany(_insert_sql(CaseEvent, _EVENT_FIELDS), events)
         width = len(_MENTION_FIELDS) + len(defaults)
@@ -349,32 +484,28 @@ class Ingestor:
         result.stored = len(mention_rows) // width
         for chunk in _chunks([m.remote_id for m in fresh]):
             sql = (
-                f"SELECT {_c(Mention.id)} FROM {_t(Mention)} WHERE {_c(Mention.network)} = ? "
-                f"AND {_c(Mention.remote_id)} IN ({_marks(len(chunk))})"
+                f"SELECT {_c(Mention.remote_id)}, {_c(Mention.id)} FROM {_t(Mention)} "
+                f"WHERE {_c(Mention.network)} = ? AND {_c(Mention.remote_id)} "
+                f"IN ({_marks(len(chunk))})"
             )
-            result.mention_ids.extend(int(row[0]) for row in _rows(sql, [network.value, *chunk]))
+            for rid, mention_id in _rows(sql, [network.value, *chunk]):
+                result.mention_ids.append(int(mention_id))
+                if rid not in sentiment:
+                    result.unscored_ids.append(int(mention_id))
 
     def _existing_cases(
         self, account_id: int, wanted: set[tuple[int, str]]
     ) -> dict[tuple[int, str], _CaseRef]:
-        """The cases of these (person, conversation) pairs, through the unique index on
-        (account, person, conversation_key): by key alone, SQLite read every case of the
-        account for every page, and a sync slowed down as the inbox grew."""
+        """The cases of these (person, conversation) pairs: one search of the unique index on
+        (account, person, conversation_key) per pair. (By key alone, SQLite read every case of
+        the account for every page; with ``person IN (…) AND key IN (…)`` it searched every
+        person with every key of the page, ~6,400 searches for 80 new cases.)"""
         found: dict[tuple[int, str], _CaseRef] = {}
-        pairs = sorted(wanted)
-        for chunk in _chunks(pairs, CHUNK // 2):
-            people = sorted({person for person, _ in chunk})
-            keys = sorted({key for _, key in chunk})
-            sql = (
-                f"SELECT {_c(Case.id)}, {_c(Case.person)}, {_c(Case.conversation_key)}, "
-                f"{_c(Case.status)} FROM {_t(Case)} WHERE {_c(Case.account)} = ? "
-                f"AND {_c(Case.person)} IN ({_marks(len(people))}) "
-                f"AND {_c(Case.conversation_key)} IN ({_marks(len(keys))})"
-            )
-            for case_id, person_id, key, status in _rows(sql, [account_id, *people, *keys]):
-                pair = (int(person_id), str(key))
-                if pair in wanted:
-                    found[pair] = _CaseRef(int(case_id), str(status))
+        for chunk in _chunks(sorted(wanted), CHUNK // 2):
+            sql = _existing_cases_sql(len(chunk))
+            params: list[object] = [value for pair in chunk for value in pair]
+            for case_id, person_id, key, status in _rows(sql, [*params, account_id]):
+                found[(int(person_id), str(key))] = _CaseRef(int(case_id), str(status))
         return found
 
     def _latest_mention_stamps(self, case_ids: list[int]) -> dict[int, str]:
@@ -388,70 +519,32 @@ class Ingestor:
             latest.update((int(case_id), str(stamp)) for case_id, stamp in _rows(sql, chunk))
         return latest
 
-    def _file_into_case(
-        self,
-        account_id: int,
-        network: Network,
-        person_id: int,
-        key: str,
+    @staticmethod
+    def _update_case(
+        case: _CaseRef,
         items: list[RemoteMention],
-        case: _CaseRef | None,
+        ready: dict[str, _Ready],
         latest_stored: str,
-        now: datetime,
+        now: object,
+        updates: dict[str, list[list[object]]],
+        events: list[tuple[object, ...]],
         result: IngestResult,
-        events: list[list[object]],
-    ) -> int:
-        newest = items[-1]
-        last_text = snippet(clean_text(newest.text))
-        if case is None:
-            values = _convert(
-                _CASE_FIELDS,
-                (
-                    account_id,
-                    person_id,
-                    network.value,
-                    key,
-                    CaseStatus.NEW.value,
-                    CaseStatus.NEW.bucket.value,
-                    items[0].created_at,
-                    newest.created_at,
-                    len(items),
-                    last_text,
-                    now,
-                    now,
-                ),
-            )
-            values += [f.db_value(v) for f, v in _CASE_DEFAULTS]
-            case_id = int(database.execute_sql(_case_insert_sql(), values).lastrowid)
-            events.append(
-                _convert(
-                    _EVENT_FIELDS,
-                    (
-                        case_id,
-                        EventKind.CREATED.value,
-                        "kindly",
-                        f"First {newest.kind} from {network.label}",
-                        now,
-                    ),
-                )
-            )
-            result.new_cases.append(case_id)
-            result.touched_cases.append(case_id)
-            return case_id
-
-        status = CaseStatus(case.status)
-        newest_stamp = str(Case.last_activity_at.db_value(newest.created_at))
+    ) -> None:
+        """New mentions for a stored case: counts, activity, snippet; reopen a closed one."""
+        newest = ready[items[-1].remote_id]
+        newest_stamp = str(newest.values[_CREATED_AT])
         sets = [
             f"{_c(Case.mention_count)} = {_c(Case.mention_count)} + ?",
             f"{_c(Case.updated_at)} = ?",
             f"{_c(Case.last_activity_at)} = MAX({_c(Case.last_activity_at)}, ?)",
         ]
-        params: list[object] = [len(items), Case.updated_at.db_value(now), newest_stamp]
+        params: list[object] = [len(items), now, newest_stamp]
         if newest_stamp >= latest_stored:
             # A mention that arrives late but was written before the case's newest one does not
             # replace the line the list shows (their latest words).
             sets.append(f"{_c(Case.last_snippet)} = ?")
-            params.append(last_text)
+            params.append(snippet(newest.text))
+        status = CaseStatus(case.status)
         if status in REOPENING_STATUSES:
             sets += [f"{_c(Case.status)} = ?", f"{_c(Case.bucket)} = ?"]
             sets.append(f"{_c(Case.status_reason)} = ?")
@@ -460,42 +553,7 @@ class Ingestor:
                 sets.append(f"{_c(Case.reopened_count)} = {_c(Case.reopened_count)} + 1")
                 result.reopened_cases.append(case.id)
             kind = EventKind.REOPENED if status != CaseStatus.WAITING else EventKind.STATUS_CHANGED
-            events.append(
-                _convert(
-                    _EVENT_FIELDS,
-                    (
-                        case.id,
-                        kind.value,
-                        "kindly",
-                        f"{status.label} → Open: they wrote again",
-                        now,
-                    ),
-                )
-            )
+            detail = f"{status.label} → Open: they wrote again"
+            events.append((case.id, kind.value, "kindly", detail, now))
         sql = f"UPDATE {_t(Case)} SET {', '.join(sets)} WHERE {_c(Case.id)} = ?"
-        database.execute_sql(sql, [*params, case.id])
-        result.touched_cases.append(case.id)
-        return case.id
-
-    @staticmethod
-    def _mention_row(
-        account_id: int, network: Network, m: RemoteMention, person_id: int, case_id: int
-    ) -> tuple[object, ...]:
-        """The values of ``_MENTION_FIELDS`` for one mention."""
-        return (
-            account_id,
-            network.value,
-            m.remote_id,
-            person_id,
-            case_id,
-            clean_text(m.text),
-            without_surrogates(m.markup[:100_000]),
-            without_surrogates(m.url) if m.url else None,
-            m.kind,
-            m.addressed_to_us,
-            m.created_at,
-            datetime.now(UTC),
-            m.in_reply_to_id,
-            m.conversation_id,
-            m.raw,
-        )
+        updates[sql].append([*params, case.id])

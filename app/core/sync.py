@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from app.core.accounts import AccountError, AccountService, AccountView
-from app.core.ingest import Ingestor
+from app.core.ingest import Ingestor, PreparedBatch
 from app.core.listening.streams import ListeningStreams, Stream
 from app.core.networks.base import MentionBatch, NetworkClient
 from app.core.networks.errors import AuthError, NetworkError, Offline
@@ -148,9 +148,9 @@ class SyncEngine:
             cursor = Account.get_by_id(view.id).cursor
             seen = 0
 
-            def store(batch: MentionBatch) -> None:
+            def store(batch: MentionBatch, prepared: PreparedBatch | None) -> None:
                 nonlocal seen
-                ingested = self.ingestor.ingest(view.id, view.network, batch.mentions)
+                ingested = self.ingestor.ingest(view.id, view.network, batch.mentions, prepared)
                 if batch.cursor is not None:
                     Account.update(cursor=batch.cursor).where(Account.id == view.id).execute()
                 result.stored += ingested.stored
@@ -165,7 +165,12 @@ class SyncEngine:
 
             batches = client.fetch_mentions(cursor)
             billed = getattr(client, "usage", None) is not None  # reads cost money: none ahead
-            feed = _Inline(batches) if billed else _ReadAhead(batches, cancel)
+            network = view.network
+
+            def prepare(batch: MentionBatch) -> PreparedBatch:
+                return self.ingestor.prepare(network, batch.mentions)
+
+            feed = _Inline(batches) if billed else _ReadAhead(batches, cancel, prepare)
             result.cancelled = _store_all(feed, store, stored, cancel)
         except NetworkError as error:
             result.error = error.user_message
@@ -208,9 +213,11 @@ class SyncEngine:
         result = StreamSyncResult(stream.kind, stream.source_id, stream.label)
         seen = 0
 
-        def store(batch: MentionBatch) -> None:
+        def store(batch: MentionBatch, prepared: PreparedBatch | None) -> None:
             nonlocal seen
-            ingested = self.ingestor.ingest(stream.account_id, stream.network, batch.mentions)
+            ingested = self.ingestor.ingest(
+                stream.account_id, stream.network, batch.mentions, prepared
+            )
             if batch.cursor is not None:
                 stream.save_cursor(batch.cursor)
             result.stored += ingested.stored
@@ -255,9 +262,10 @@ class _Inline:
     def __init__(self, batches: Iterator[MentionBatch]) -> None:
         self._batches = batches
 
-    def next(self, timeout: float | None) -> MentionBatch | None:
+    def next(self, timeout: float | None) -> tuple[MentionBatch, PreparedBatch | None] | None:
         """The next batch, None at the end (``timeout`` is for ``_ReadAhead``'s sake)."""
-        return next(self._batches, None)
+        batch = next(self._batches, None)
+        return None if batch is None else (batch, None)
 
     def close(self) -> None:
         close = getattr(self._batches, "close", None)
@@ -265,20 +273,27 @@ class _Inline:
             close()
 
 
+_Item = tuple[MentionBatch | None, PreparedBatch | None, BaseException | None]
+
+
 class _ReadAhead:
-    """The batches of a walk, fetched and parsed by a worker thread up to ``READ_AHEAD`` pages
-    ahead of the storing thread. The worker stops after its current page when the run is
-    cancelled or the storing thread closes it; an error it meets is raised by ``next`` after
-    the batches read before it."""
+    """The batches of a walk, fetched, parsed and prepared for storing (``prepare``: no
+    database) by a worker thread, up to ``READ_AHEAD`` pages ahead of the storing thread. The
+    worker stops after its current page when the run is cancelled or the storing thread closes
+    it; an error it meets is raised by ``next`` after the batches read before it."""
 
     groups = True  # a slow page is noticed (``next`` times out): the group is committed then
 
-    def __init__(self, batches: Iterator[MentionBatch], cancel: threading.Event | None) -> None:
-        self._queue: queue.Queue[tuple[MentionBatch | None, BaseException | None]] = queue.Queue(
-            READ_AHEAD
-        )
+    def __init__(
+        self,
+        batches: Iterator[MentionBatch],
+        cancel: threading.Event | None,
+        prepare: Callable[[MentionBatch], PreparedBatch],
+    ) -> None:
+        self._queue: queue.Queue[_Item] = queue.Queue(READ_AHEAD)
         self._stop = threading.Event()
         self._cancel = cancel
+        self._prepare = prepare
         self._thread = threading.Thread(
             target=self._read, args=(batches,), name="kindly-sync-read-ahead", daemon=True
         )
@@ -287,7 +302,7 @@ class _ReadAhead:
     def _stopped(self) -> bool:
         return self._stop.is_set() or (self._cancel is not None and self._cancel.is_set())
 
-    def _put(self, item: tuple[MentionBatch | None, BaseException | None]) -> None:
+    def _put(self, item: _Item) -> None:
         while not self._stop.is_set():
             try:
                 self._queue.put(item, timeout=0.05)
@@ -299,23 +314,23 @@ class _ReadAhead:
         try:
             while not self._stopped():
                 batch = next(batches, None)
-                self._put((batch, None))
                 if batch is None:
-                    return
-            self._put((None, None))
+                    break
+                self._put((batch, self._prepare(batch), None))
+            self._put((None, None, None))
         except BaseException as error:  # raised in the storing thread, after what came before
-            self._put((None, error))
+            self._put((None, None, error))
         finally:
             close = getattr(batches, "close", None)
             if close is not None:
                 close()
 
-    def next(self, timeout: float | None) -> MentionBatch | None:
+    def next(self, timeout: float | None) -> tuple[MentionBatch, PreparedBatch | None] | None:
         """The next batch, None at the end; ``queue.Empty`` when none came within ``timeout``."""
-        batch, error = self._queue.get(timeout=timeout)
+        batch, prepared, error = self._queue.get(timeout=timeout)
         if error is not None:
             raise error
-        return batch
+        return None if batch is None else (batch, prepared)
 
     def close(self) -> None:
         self._stop.set()
@@ -324,7 +339,7 @@ class _ReadAhead:
 
 def _store_all(
     feed: _Inline | _ReadAhead,
-    store: Callable[[MentionBatch], None],
+    store: Callable[[MentionBatch, PreparedBatch | None], None],
     stored: Callable[[], None],
     cancel: threading.Event | None,
 ) -> bool:
@@ -345,19 +360,20 @@ def _store_all(
                     if opened is not None:
                         wait = max(0.0, opened + COMMIT_INTERVAL - time.monotonic())
                     try:
-                        batch = feed.next(wait)
+                        item = feed.next(wait)
                     except queue.Empty:  # the network is slow: commit what is stored meanwhile
                         group.commit()
                         opened, held = None, 0
                         continue
-                    if batch is None:  # the end, or the reader stopped on cancel
+                    if item is None:  # the end, or the reader stopped on cancel
                         cancelled = cancel is not None and cancel.is_set()
                         break
                     if cancel is not None and cancel.is_set():
                         cancelled = True
                         break
+                    batch, prepared = item
                     with database.atomic():
-                        store(batch)
+                        store(batch, prepared)
                     if opened is None:
                         opened = time.monotonic()
                     held += len(batch.mentions)

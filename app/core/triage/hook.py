@@ -2,7 +2,9 @@
 
 It runs inside the ingest transaction, so a batch of mentions, their sentiment, their cases'
 priorities and the decisions recorded on them are stored together. All work is batched (one
-VADER pass, one facts statement and a few ``executemany`` writes per 400 cases).
+VADER pass, one facts statement and a few ``executemany`` writes per 400 cases). Sentiment is
+scored before storing (``before_store``, in the thread that fetches during a sync), so each
+mention is written once with its score instead of written and then rewritten (~3.5 KB a row).
 
 Triage must never stop sync from storing mentions: its work runs in a savepoint, and if it
 fails (a bug, a damaged row) only triage's own writes are rolled back, the error is logged, and
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
-from app.core.ingest import IngestResult
+from app.core.ingest import IngestResult, PreparedBatch
 from app.core.triage.engine import Triage, TriageReport
 from app.storage.models import database
 
@@ -29,13 +31,20 @@ class TriageHook:
         self.last_report = TriageReport()
         self.failures = 0
 
+    def before_store(self, batch: PreparedBatch) -> None:
+        """The sentiment of each mention's cleaned text (what ``score_mentions`` reads back)."""
+        texts = batch.texts()
+        scores = self.triage.scorer.score_many([text for _, text in texts])
+        batch.sentiment.update(zip([rid for rid, _ in texts], scores, strict=True))
+
     def after_ingest(self, result: IngestResult) -> None:
         if not result.mention_ids and not result.touched_cases:
             return
         started = time.perf_counter()
         try:
             with database.atomic():
-                scored = self.triage.score_mentions(result.mention_ids)
+                scored = len(result.mention_ids) - len(result.unscored_ids)
+                scored += self.triage.score_mentions(result.unscored_ids)
                 report = self.triage.triage_cases(result.touched_cases)
         except Exception:
             self.failures += 1
