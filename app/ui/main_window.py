@@ -556,7 +556,7 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(1000, self.sync, self.sync.sync_now)
         self.data_care.start()  # the daily backup (and purge, if switched on)
         # Re-rank now and every few minutes. "Now" waits for the first paint: on a large inbox
-        # the re-rank keeps a pool thread busy in Python for seconds (9 s on 1M mentions),
+        # the re-rank keeps a pool thread busy in Python for seconds (3–9 s on 1M mentions),
         # which would slow the painting of the window itself (bench/RESULTS.md, start-up).
         if self._painted:
             self.policy_actions.start()
