@@ -90,14 +90,27 @@ def end_vacation(hours: OfficeHours, now: datetime) -> OfficeHours:
 
 
 class _Calendar:
-    """The open intervals of each local day of one ``OfficeHours``, computed once and kept,
-    plus a running total so that the office time of a long span costs two look-ups."""
+    """The open time of one ``OfficeHours``, computed once and kept.
+
+    Whole weeks are counted without looking at their days: a week with no holiday, no time
+    away and no change of UTC offset (one probe at each local midnight) holds exactly the
+    weekly open time on the wall clock. Only the other weeks, and the days at the ends of a
+    span, are counted day by day (each day's open intervals are kept). A running total over
+    the weeks seen makes the office time of a long span cost a few look-ups."""
 
     def __init__(self, hours: OfficeHours) -> None:
         self.hours = hours
         self.tz = hours.tz
         self._days: dict[date, tuple[Interval, ...]] = {}
-        self._totals: list[timedelta] = [timedelta()]  # office time of the days before base + i
+        self._lengths: dict[date, timedelta] = {}
+        self._weeks: dict[date, timedelta] = {}  # Monday: open time that week
+        self._base: date | None = None  # the Monday of _totals[0]
+        self._totals: list[timedelta] = [timedelta()]  # open time of the weeks before base + i
+        self._before: dict[date, timedelta] = {}  # day: open time from _base up to it
+        open_length = _wall_length(hours.opens, hours.closes)
+        self._weekly = open_length * len(hours.days)
+        # No office time ever after this instant: vacation mode (an away period with no end).
+        self.stops = min((p.start for p in hours.away if p.end is None), default=None)
 
     def local_day(self, at: datetime) -> date:
         return _aware(at).astimezone(self.tz).date()
@@ -108,19 +121,76 @@ class _Calendar:
             found = self._days[day] = _day_intervals(self.hours, self.tz, day)
         return found
 
-    def total_before(self, day: date) -> timedelta | None:
-        """Office time from ``LEDGER_BASE`` up to the start of ``day``; None if before it."""
-        index = (day - LEDGER_BASE).days
-        if index < 0:
-            return None
-        totals = self._totals
-        while len(totals) <= index:
-            current = LEDGER_BASE + timedelta(days=len(totals) - 1)
-            totals.append(totals[-1] + sum((b - a for a, b in self.day(current)), timedelta()))
-        return totals[index]
+    def length(self, day: date) -> timedelta:
+        """Open time on one local day."""
+        found = self._lengths.get(day)
+        if found is None:
+            found = self._lengths[day] = sum((b - a for a, b in self.day(day)), timedelta())
+        return found
+
+    def week(self, monday: date) -> timedelta:
+        """Open time in the week starting on ``monday``."""
+        found = self._weeks.get(monday)
+        if found is None:
+            if self._regular_week(monday):
+                found = self._weekly
+            else:
+                found = sum((self.length(monday + timedelta(days=i)) for i in range(7)), ZERO)
+            self._weeks[monday] = found
+        return found
+
+    def _regular_week(self, monday: date) -> bool:
+        hours = self.hours
+        sunday = monday + timedelta(days=6)
+        if any(monday <= holiday <= sunday for holiday in hours.holidays):
+            return False
+        midnights = [
+            datetime.combine(monday + timedelta(days=i), time(0), tzinfo=self.tz) for i in range(8)
+        ]
+        # The clocks change this week. (Equal offsets at every midnight mean no change: no zone
+        # in the tz database changes twice within one day; twice within a week does happen.)
+        offsets = {m.utcoffset() for m in midnights}
+        if len(offsets) > 1:
+            return False
+        begin, end = midnights[0].astimezone(UTC), midnights[-1].astimezone(UTC)
+        return not any(p.start < end and (p.end is None or p.end > begin) for p in hours.away)
+
+    def total_before(self, day: date) -> timedelta:
+        """Open time from the running total's first Monday up to the start of ``day``: the
+        difference of two of these is the open time of the whole days between them."""
+        found = self._before.get(day)
+        if found is None:
+            monday = day - timedelta(days=day.weekday())
+            if self._base is None or monday < self._base:  # (rarely again: further back)
+                self._base, self._totals, self._before = monday, [ZERO], {}
+            totals = self._totals
+            index = (monday - self._base).days // 7
+            while len(totals) <= index:
+                totals.append(totals[-1] + self.week(self._base + timedelta(weeks=len(totals) - 1)))
+            found = totals[index] + sum(map(self.length, _days(monday, day)), ZERO)
+            self._before[day] = found
+        return found
+
+    def days_total(self, first: date, end: date) -> timedelta:
+        """Open time of the whole local days from ``first`` up to (not including) ``end``."""
+        if (end - first).days < 7:
+            return sum(map(self.length, _days(first, end)), ZERO)
+        before = self.total_before(first)  # first: it may move the running total back
+        return self.total_before(end) - before
 
 
-LEDGER_BASE = date(2000, 1, 3)
+ZERO = timedelta()
+
+
+def _days(first: date, end: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((end - first).days)]
+
+
+def _wall_length(opens: time, closes: time) -> timedelta:
+    """How long the office is open on the wall clock (00:00 closing: midnight)."""
+    day = date(2000, 1, 3)
+    end = datetime.combine(day + timedelta(days=1) if closes == time(0) else day, closes)
+    return max(ZERO, end - datetime.combine(day, opens))
 
 
 @lru_cache(maxsize=32)
@@ -189,25 +259,41 @@ def office_time_between(hours: OfficeHours, start: datetime, end: datetime) -> t
         return timedelta()
     calendar = _calendar(hours)
     first, last = calendar.local_day(start), calendar.local_day(end)
-    if (last - first).days > 3:
-        whole_from = calendar.total_before(first + timedelta(days=1))
-        whole_to = calendar.total_before(last)
-        if whole_from is not None and whole_to is not None:
-            edges = [*_clipped(calendar, first, start, end), *_clipped(calendar, last, start, end)]
-            return whole_to - whole_from + sum((b - a for a, b in edges), timedelta())
-    return sum((b - a for a, b in open_intervals(hours, start, end)), timedelta())
+    total = ZERO
+    for a, b in (
+        calendar.day(first) if first == last else (*calendar.day(first), *calendar.day(last))
+    ):
+        a, b = max(a, start), min(b, end)
+        if a < b:
+            total += b - a
+    if last > first:  # the days in between are whole: their intervals lie inside (start, end)
+        total += calendar.days_total(first + timedelta(days=1), last)
+    return total
 
 
 def add_office_time(hours: OfficeHours, start: datetime, amount: timedelta) -> datetime | None:
     """The instant ``amount`` of office time after ``start``; None if the clock never gets there.
 
     None happens in vacation mode (the clocks are stopped with no end in sight) or when no day
-    is open at all.
+    is open at all, or when it would take more than ``HORIZON_DAYS`` days. Whole weeks that
+    end before the target is reached are skipped with their total, not walked day by day.
     """
     calendar = _calendar(hours)
     left = amount
-    day = calendar.local_day(start)
-    for _ in range(HORIZON_DAYS):
+    first = calendar.local_day(start)
+    horizon = first + timedelta(days=HORIZON_DAYS)
+    if calendar.stops is not None:  # vacation mode: no open time after the day it began
+        if start >= calendar.stops:
+            return None
+        horizon = min(horizon, calendar.local_day(calendar.stops) + timedelta(days=1))
+    day = first
+    while day < horizon:
+        if day != first and day.weekday() == 0 and day + timedelta(days=7) <= horizon:
+            week = calendar.week(day)
+            if week < left:  # the target lies beyond this week
+                left -= week
+                day += timedelta(days=7)
+                continue
         for a, b in calendar.day(day):
             a = max(a, start)
             if a >= b:
