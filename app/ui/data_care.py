@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
@@ -20,9 +21,11 @@ from app.core.listening.linking import Identity, linked_ids, linked_people
 from app.core.maintenance import MaintenanceReport, rotation, run_due
 from app.core.retention import Footprint
 from app.core.vocab import Network
-from app.ui.backups_dialog import BackupsDialog
 from app.ui.dialogs import Asker
 from app.ui.tasks import Runner
+
+if TYPE_CHECKING:  # imported when the dialog first opens
+    from app.ui.backups_dialog import BackupsDialog
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +113,8 @@ class DataCare(QObject):
             self.asker.inform("Backups", "The demo organisation is not backed up.")
             return None
         if self.dialog is None:
+            from app.ui.backups_dialog import BackupsDialog
+
             self.dialog = BackupsDialog(
                 self.context.backups, self.context.settings, self.runner, self.asker, self.window
             )

@@ -7,7 +7,7 @@ each case it shows.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
@@ -16,13 +16,15 @@ from PySide6.QtWidgets import QMenu, QWidget
 from app.core.context import AppContext
 from app.core.inbox import CaseDetail
 from app.core.listening.linking import Identity
-from app.core.listening.service import ListeningService
 from app.ui.composer import Composer
 from app.ui.dialogs import Asker
-from app.ui.link_people_dialog import LinkPeopleDialog
-from app.ui.listening_dialog import ListeningDialog
 from app.ui.person_panel import PersonPanel
 from app.ui.tasks import Runner
+
+if TYPE_CHECKING:  # imported on first use: the network clients and keyring load with them
+    from app.core.listening.service import ListeningService
+    from app.ui.link_people_dialog import LinkPeopleDialog
+    from app.ui.listening_dialog import ListeningDialog
 
 
 class Window(Protocol):
@@ -58,6 +60,8 @@ class ListeningActions(QObject):
     def service(self) -> ListeningService:
         """Built when first needed: the accounts service opens the keyring lazily."""
         if self._service is None:
+            from app.core.listening.service import ListeningService
+
             self._service = ListeningService(self.window.context.accounts)
         return self._service
 
@@ -79,6 +83,8 @@ class ListeningActions(QObject):
 
     def open_listening(self) -> None:
         if self.listening_dialog is None:
+            from app.ui.listening_dialog import ListeningDialog
+
             self.listening_dialog = ListeningDialog(
                 self.service, self.window.runner, self.window.asker, self.widget
             )
@@ -88,6 +94,8 @@ class ListeningActions(QObject):
         self.listening_dialog.raise_()
 
     def link_people(self, person_id: int | None) -> None:
+        from app.ui.link_people_dialog import LinkPeopleDialog
+
         person = self._identity(person_id) if person_id is not None else None
         if self.link_dialog is not None:
             self.link_dialog.close()

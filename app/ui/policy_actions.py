@@ -15,7 +15,7 @@ One helper the window creates and calls at a few points (``show_case``, ``may_re
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
@@ -42,12 +42,12 @@ from app.ui.case_list_model import CaseListModel
 from app.ui.case_pane import CasePane
 from app.ui.composer import Composer
 from app.ui.dialogs import Asker
-from app.ui.export_dialog import paths_for
-from app.ui.office_hours_dialog import OfficeHoursDialog
-from app.ui.policy_editor import PolicyEditor
 from app.ui.reminder_bridge import ReminderBridge
 from app.ui.sync_controller import SyncController, SyncRun
 from app.ui.tasks import Runner
+
+if TYPE_CHECKING:  # imported on first use (the export dialog brings QtCharts and the PDF writer)
+    from app.ui.policy_editor import PolicyEditor
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +271,9 @@ class PolicyActions(QObject):
         editor = self.policy_editor
         if editor is None:
             problem = saved_policy_problem()
+            from app.ui.export_dialog import paths_for
+            from app.ui.policy_editor import PolicyEditor
+
             editor = PolicyEditor(
                 self.triage.policy,
                 self.window.asker,
@@ -290,6 +293,8 @@ class PolicyActions(QObject):
         self.window.statusBar().showMessage("Policy saved: the inbox is being re-ranked.", 6000)
 
     def open_office_hours(self) -> None:
+        from app.ui.office_hours_dialog import OfficeHoursDialog
+
         dialog = OfficeHoursDialog(self.context.settings, self.triage.clock, self.widget)
         dialog.saved.connect(self.settings_changed)
         dialog.open()

@@ -13,15 +13,17 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from app.core.context import own_connection
-from app.core.sending import Sender, SendReport
-from app.core.sync import SyncEngine, SyncProgress, SyncReport
 from app.ui.tasks import Runner
+
+if TYPE_CHECKING:  # the engines (httpx, the keyring) load when the context first builds them
+    from app.core.sending import Sender, SendReport
+    from app.core.sync import SyncEngine, SyncProgress, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +193,8 @@ class SyncController(QObject):
             return False
         if not self.has_connected_accounts():
             if fetch:
+                from app.core.sync import SyncReport
+
                 self._finish(SyncRun(SyncReport(), None, finished_at=datetime.now()))
             return False
         cancel = threading.Event()

@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from app.core.networks import facebook_target
 from app.core.networks.base import (
     MentionBatch,
     PostedReply,
@@ -51,6 +52,14 @@ from app.core.networks.errors import (
     Rejected,
     ServerError,
 )
+from app.core.networks.facebook_items import (
+    LABEL,
+    _comparable,
+    _unreadable,
+    comment_ids,
+    page_items,
+    parse_time,
+)
 from app.core.networks.http import (
     HttpSession,
     RateLimitSignal,
@@ -64,7 +73,6 @@ from app.core.vocab import Network
 
 log = logging.getLogger(__name__)
 
-LABEL = "Facebook"
 API_VERSION = "v21.0"
 DEFAULT_BASE_URL = f"https://graph.facebook.com/{API_VERSION}"
 WEB_URL = "https://www.facebook.com"
@@ -181,42 +189,6 @@ def error_for(response: httpx.Response) -> NetworkError:
 # -- parsing (public so the contract tests run every recording through it) ------------------------
 
 
-def parse_time(value: Any) -> datetime | None:
-    """Graph API times look like ``2021-08-10T18:45:03+0000``."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _permalink_ids(permalink: Any) -> tuple[str | None, str | None]:
-    """(comment id, parent comment id) from ``…/posts/<post>/?comment_id=C&reply_comment_id=R``."""
-    if not isinstance(permalink, str):
-        return None, None
-    parts = urlsplit(permalink)
-    post = re.search(r"/posts/(\d+)", parts.path)
-    query = parse_qs(parts.query)
-    comment = (query.get("comment_id") or [""])[0]
-    reply = (query.get("reply_comment_id") or [""])[0]
-    if not post or not comment.isdigit():
-        return None, None
-    if reply.isdigit():
-        return f"{post.group(1)}_{reply}", f"{post.group(1)}_{comment}"
-    return f"{post.group(1)}_{comment}", None
-
-
-def comment_ids(item: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(id, parent id) of a comment; from its permalink when Facebook leaves ``id`` out."""
-    from_link, parent_from_link = _permalink_ids(item.get("permalink_url"))
-    cid = item.get("id") if isinstance(item.get("id"), str) else from_link
-    parent = item.get("parent")
-    parent_id = parent.get("id") if isinstance(parent, dict) else None
-    return cid or None, (parent_id if isinstance(parent_id, str) else parent_from_link)
-
-
 def parse_person(value: Any) -> RemotePerson | None:
     """A ``from`` object; None when Facebook left it out (it does without permission)."""
     if not isinstance(value, dict) or not value.get("id"):
@@ -295,15 +267,6 @@ def parse_created(body: dict[str, Any]) -> PostedReply:
     return PostedReply(cid, permalink if isinstance(permalink, str) else None)
 
 
-def page_items(body: dict[str, Any]) -> list[dict[str, Any]]:
-    data = body.get("data")
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise BadResponse(_unreadable(), f"data is {type(data).__name__}")
-    return [item for item in data if isinstance(item, dict)]
-
-
 def after_cursor(body: dict[str, Any]) -> str | None:
     """The cursor of the next page, only when Facebook says there is one (``paging.next``)."""
     paging = body.get("paging")
@@ -316,14 +279,6 @@ def after_cursor(body: dict[str, Any]) -> str | None:
     next_query = parse_qs(urlsplit(str(paging["next"])).query)
     found = next_query.get("after") or [""]
     return found[0] or None
-
-
-def _unreadable() -> str:
-    return f"{LABEL} sent an unexpected reply. Kindly will try again later."
-
-
-def _comparable(text: str) -> str:
-    return " ".join(clean_text(text).split()).casefold()
 
 
 # -- sync state -----------------------------------------------------------------------------------
@@ -511,9 +466,21 @@ class FacebookClient:
 
     def target_status(self, request: ReplyRequest) -> TargetStatus:
         """The pre-send re-check: is the comment still there, and did the Page answer it?"""
-        from app.core.networks.facebook_target import target_status
-
-        return target_status(self, request)
+        target = request.target.remote_id
+        try:
+            found = self._get(f"/{target}", {"fields": "id,created_time"})
+        except NotFound:
+            return TargetStatus(exists=False)
+        under = self._reply_object(request)
+        since = facebook_target.answered_since(found, request, under)
+        self._numeric_page_id()
+        params = {
+            "fields": facebook_target.READ_FIELDS,
+            "order": "reverse_chronological",
+            "limit": "100",
+        }
+        comments = self._get(f"/{under}/comments", params)
+        return facebook_target.judge(comments, request, self.page_id, since)
 
     # -- plumbing --------------------------------------------------------------------------------
 

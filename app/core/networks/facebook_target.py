@@ -1,5 +1,5 @@
-"""The pre-send re-check on Facebook (``FacebookClient.target_status``), kept apart so the
-client module stays small.
+"""Deciding the pre-send re-check on Facebook (``FacebookClient.target_status`` reads, this
+judges), kept apart so the client module stays small and this part is pure.
 
 Two Graph API calls: ``GET /{comment-id}?fields=id,created_time`` (a deleted comment or post
 answers error code 100, "does not exist", or 404: ``NotFound``), then the comments under the
@@ -13,37 +13,32 @@ count as answers to it: the Graph API does not say which comment of the thread a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from app.core.networks.base import PostedReply, ReplyRequest, TargetStatus
-from app.core.networks.errors import NotFound
-from app.core.networks.facebook import _comparable, comment_ids, page_items, parse_time
-
-if TYPE_CHECKING:
-    from app.core.networks.facebook import FacebookClient
+from app.core.networks.facebook_items import _comparable, comment_ids, page_items, parse_time
 
 READ_FIELDS = "id,message,created_time,from{id,name},permalink_url"
 
 
-def target_status(client: FacebookClient, request: ReplyRequest) -> TargetStatus:
+def answered_since(found: dict[str, Any], request: ReplyRequest, under: str) -> datetime | None:
+    """For a reply to a reply, only what the Page wrote after the target counts as an answer."""
+    if under == request.target.remote_id:
+        return None
+    return parse_time(found.get("created_time")) or parse_time(
+        request.target.raw.get("created_time")
+    )
+
+
+def judge(
+    comments: dict[str, Any], request: ReplyRequest, page_id: str, since: datetime | None
+) -> TargetStatus:
+    """The target exists; which of the Page's comments under it answer it, and is one ours?"""
     target = request.target.remote_id
-    try:
-        found = client._get(f"/{target}", {"fields": "id,created_time"})
-    except NotFound:
-        return TargetStatus(exists=False)
-    under = client._reply_object(request)
-    since: datetime | None = None
-    if under != target:  # a reply to a reply: only what the Page wrote after it
-        since = parse_time(found.get("created_time")) or parse_time(
-            request.target.raw.get("created_time")
-        )
-    client._numeric_page_id()
-    page_id = client.page_id
-    params = {"fields": READ_FIELDS, "order": "reverse_chronological", "limit": "100"}
     wanted = _comparable(request.text)
     ours: list[PostedReply] = []
     same: PostedReply | None = None
-    for item in page_items(client._get(f"/{under}/comments", params)):
+    for item in page_items(comments):
         author = item.get("from")
         if not isinstance(author, dict) or str(author.get("id")) != page_id:
             continue
