@@ -36,6 +36,7 @@ from app.core.wording import (
     starts_with_greeting,
     without_leading_mentions,
 )
+from app.storage import sqlite
 from app.storage.models import Case, OutboundReply, Person
 
 MIN_TOKENS_FOR_SIMILARITY = 4
@@ -440,10 +441,10 @@ class ReminderService:
             .join(Case)
             .join(Person)
             .where(
-                OutboundReply.state.in_(ANSWERED_STATES)
+                sqlite.unindexed(OutboundReply.state).in_(ANSWERED_STATES)
                 & Case.person.not_in(linked_ids(person_id))  # the same person is not "others"
             )
-            .order_by(OutboundReply.created_at.desc(), OutboundReply.id.desc())
+            .order_by(OutboundReply.id.desc())  # newest first, read along the primary key
             .limit(self.triage.config.recent_replies_checked)
             .tuples()
         )

@@ -183,3 +183,13 @@ def shifted_date(column: pw.Field, minutes: int) -> pw.Function:
     PostgreSQL would write ``(column + interval 'N minutes')::date``.
     """
     return pw.fn.date(column, f"{minutes:+d} minutes").coerce(False)
+
+
+def unindexed(column: pw.Field) -> pw.NodeList:
+    """``+column``: SQLite then filters on it without choosing its index.
+
+    For "the newest few rows in some states", walking the primary key backwards and skipping
+    rows is far cheaper than reading every row of those states through the state index and
+    sorting them (0.1 ms against 140 ms for 94,000 replies).
+    """
+    return pw.NodeList((pw.SQL("+"), column), glue="")
