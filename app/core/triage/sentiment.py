@@ -9,6 +9,7 @@ overwritten by any later scoring.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -23,12 +24,15 @@ CACHE_SIZE = 20_000  # texts whose score is remembered between batches (a few MB
 
 class SentimentScorer:
     """Scores texts with one shared VADER analyzer, loaded on first use. Scores of recent texts
-    are remembered (a bounded cache): campaign copy-paste arrives page after page."""
+    are remembered (a bounded cache, the least recently used text leaving first): campaign
+    copy-paste arrives page after page. (Emptying the whole cache when full, as before, scored
+    again 49% of the benchmark's 100,000 mentions instead of 43%.)"""
 
     def __init__(self, cache_size: int = CACHE_SIZE) -> None:
         self._polarity: object | None = None
         self._cache: dict[str, float] = {}
         self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def _analyzer(self) -> object:
         if self._polarity is None:
@@ -45,14 +49,19 @@ class SentimentScorer:
         polarity = analyzer.polarity_scores  # type: ignore[attr-defined]
         seen = self._cache
         scores: list[float] = []
+        lock = self._lock  # sync scores in its reading thread while the app may score too
         for text in texts:
             key = text[:MAX_SCORED]
-            value = seen.get(key)
+            with lock:
+                value = seen.pop(key, None)
+                if value is not None:
+                    seen[key] = value  # now the most recently used
             if value is None:
                 value = float(polarity(key)["compound"]) if key.strip() else 0.0
-                if len(seen) >= self._cache_size:
-                    seen.clear()
-                seen[key] = value
+                with lock:
+                    if len(seen) >= self._cache_size:
+                        del seen[next(iter(seen))]  # the least recently used
+                    seen[key] = value
             scores.append(value)
         return scores
 
