@@ -14,23 +14,19 @@ import pytest
 
 from app.core.networks.errors import AuthError, NotFound, Rejected
 from app.core.networks.mastodon import (
-    MastodonApp as App,
-)
-from app.core.networks.mastodon import (
     MastodonClient,
-    authorize_url,
     comparable_text,
     error_for,
     mastodon_rate_limit,
     mention_from_status,
-    parse_app,
     parse_context,
     parse_notifications,
     parse_time,
-    parse_token,
     person_from_account,
     posted_reply_from_status,
 )
+from app.core.networks.mastodon_oauth import MastodonApp as App
+from app.core.networks.mastodon_oauth import authorize_url, parse_app, parse_token
 from app.core.vocab import Network
 from tests.fakes.mastodon import (
     RECORDINGS,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
@@ -59,8 +59,6 @@ log = logging.getLogger(__name__)
 LABEL = "Mastodon"
 PAGE_SIZE = 80  # the most Mastodon returns per page of notifications
 OWN_STATUSES_LOOKBACK = 80  # how many of our recent statuses find_posted_reply reads
-OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
-SCOPES = "read:accounts read:notifications read:statuses write:statuses"
 _VISIBILITIES = ("public", "unlisted", "private", "direct")
 _MENTION_TOKEN = re.compile(r"(?<!\w)@[\w.-]+(?:@[\w.-]+)?")
 
@@ -528,101 +526,3 @@ def _target_status(request: ReplyRequest) -> dict[str, Any]:
     raw = request.target.raw
     status = raw.get("status") if isinstance(raw.get("status"), dict) else raw
     return status if isinstance(status, dict) else {}
-
-
-# -- connecting an account (OAuth) ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MastodonApp:
-    """Kindly's registration on one instance; the secret belongs in the keyring."""
-
-    client_id: str
-    client_secret: str
-    redirect_uri: str = OOB_REDIRECT
-    scopes: str = SCOPES
-
-    def __repr__(self) -> str:  # never the secret
-        return f"MastodonApp(client_id={self.client_id!r})"
-
-
-def parse_app(body: Any, redirect_uri: str = OOB_REDIRECT, scopes: str = SCOPES) -> MastodonApp:
-    data = expect_dict(body, LABEL, "app")
-    client_id, secret = _text(data.get("client_id")), _text(data.get("client_secret"))
-    if not client_id or not secret:
-        raise BadResponse(f"{LABEL} sent an unexpected reply.", "app without client credentials")
-    return MastodonApp(client_id, secret, redirect_uri, scopes)
-
-
-def parse_token(body: Any) -> str:
-    token = _text(expect_dict(body, LABEL, "token").get("access_token"))
-    if not token:
-        raise BadResponse(f"{LABEL} sent an unexpected reply.", "token response without token")
-    return token
-
-
-def _oauth_post(
-    client: httpx.Client, url: str, data: dict[str, str], what: str, sleep: Callable[[float], None]
-) -> Any:
-    session = HttpSession(client, LABEL, mastodon_rate_limit, sleep=sleep)
-    response = session.request("POST", url, retry=False, data=data)
-    if response.status_code >= 400:
-        error = error_for(response, what)
-        if response.status_code in (400, 401):
-            raise AuthError(
-                "Mastodon did not accept the authorisation. Try connecting again.", str(error)
-            )
-        raise error
-    return json_body(response, LABEL)
-
-
-def register_app(
-    client: httpx.Client,
-    base_url: str,
-    *,
-    client_name: str = "Kindly",
-    redirect_uri: str = OOB_REDIRECT,
-    scopes: str = SCOPES,
-    website: str | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> MastodonApp:
-    """Register Kindly on an instance (POST /api/v1/apps), once per instance."""
-    data = {"client_name": client_name, "redirect_uris": redirect_uri, "scopes": scopes}
-    if website:
-        data["website"] = website
-    url = check_base_url(base_url) + "/api/v1/apps"
-    return parse_app(_oauth_post(client, url, data, "register app", sleep), redirect_uri, scopes)
-
-
-def authorize_url(base_url: str, app: MastodonApp, state: str | None = None) -> str:
-    """Where the person signs in and allows Kindly; the instance then shows or sends a code."""
-    query = {
-        "client_id": app.client_id,
-        "response_type": "code",
-        "redirect_uri": app.redirect_uri,
-        "scope": app.scopes,
-    }
-    if state:
-        query["state"] = state
-    return f"{check_base_url(base_url)}/oauth/authorize?{urlencode(query)}"
-
-
-def exchange_code(
-    client: httpx.Client,
-    base_url: str,
-    app: MastodonApp,
-    code: str,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-) -> str:
-    """Trade the authorisation code for an access token (POST /oauth/token)."""
-    data = {
-        "grant_type": "authorization_code",
-        "code": code.strip(),
-        "client_id": app.client_id,
-        "client_secret": app.client_secret,
-        "redirect_uri": app.redirect_uri,
-        "scope": app.scopes,
-    }
-    url = check_base_url(base_url) + "/oauth/token"
-    return parse_token(_oauth_post(client, url, data, "token", sleep))

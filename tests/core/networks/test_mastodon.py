@@ -20,12 +20,8 @@ from app.core.networks.errors import (
     ServerError,
 )
 from app.core.networks.http import RetryPolicy
-from app.core.networks.mastodon import (
-    MastodonClient,
-    authorize_url,
-    exchange_code,
-    register_app,
-)
+from app.core.networks.mastodon import MastodonClient
+from app.core.networks.mastodon_oauth import authorize_url, exchange_code, register_app
 from tests.fakes.mastodon import TOKEN, FakeMastodon
 from tests.fakes.server import Fault
 
