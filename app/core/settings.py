@@ -114,6 +114,17 @@ REGISTRY.update(
 )
 
 
+# Templates (app.core.templates): starters the officer deleted are not seeded again
+REMOVED_STARTERS = Option[list[str]](
+    "templates.removed_starters",
+    [],
+    "Starter templates you deleted",
+    "Names of starter templates that starting Kindly does not add back; "
+    "“Restore starter templates” does.",
+)
+REGISTRY[REMOVED_STARTERS.key] = REMOVED_STARTERS
+
+
 class Settings:
     """Reads and writes registered options; unknown keys are refused to catch typos early."""
 

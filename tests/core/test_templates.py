@@ -9,15 +9,19 @@ from pathlib import Path
 import pytest
 
 from app.core.resources import resource_path
-from app.core.settings import EMAIL, ORG_NAME, PHONE, SIGNATURE, Settings
+from app.core.settings import EMAIL, ORG_NAME, PHONE, REMOVED_STARTERS, SIGNATURE, Settings
 from app.core.templates import (
     VARIABLES,
     TemplateLibrary,
+    TemplateRefused,
+    name_problem,
     person_values,
     placeholders,
     render,
+    suggest_name,
     unfinished_fill_ins,
 )
+from app.storage.db import close_database, open_database
 from app.storage.models import Template
 
 ALL_VALUES = {
@@ -302,3 +306,110 @@ def test_a_starter_template_without_settings_reports_what_is_missing(db_path: Pa
 
     assert set(rendered.unfilled) == {"email", "phone", "signature"}
     assert rendered.unknown == ()
+
+
+# -- the officer's own library: deleted starters stay deleted, names are checked ------------------
+
+
+def test_a_deleted_starter_is_not_seeded_again_at_the_next_start(db_path: Path) -> None:
+    TemplateLibrary().seed()
+    TemplateLibrary().delete("away")
+    close_database()
+    open_database(db_path)  # the next launch: a new connection, a new library
+
+    library = TemplateLibrary()
+    assert library.seed() == 0
+    assert library.get("away") is None
+    assert library.removed_starters() == ["away"]
+    assert Settings().get(REMOVED_STARTERS) == ["away"]
+    assert len(library.all()) == len(starter()) - 1
+
+
+def test_deleting_the_officers_own_template_remembers_nothing(db_path: Path) -> None:
+    library = TemplateLibrary()
+    library.save("our-note", "Our note", "Hi {first_name}")
+    library.delete("our-note")
+    library.delete("our-note")  # twice: nothing left to delete, no error
+
+    assert library.removed_starters() == []
+    assert library.get("our-note") is None
+
+
+def test_deleting_a_starter_twice_records_it_once(db_path: Path) -> None:
+    library = TemplateLibrary()
+    library.seed()
+    library.delete("away")
+    library.delete("thank-you")
+    library.delete("away")
+
+    assert library.removed_starters() == ["away", "thank-you"]
+
+
+def test_restoring_starters_brings_back_the_deleted_and_keeps_the_edited(db_path: Path) -> None:
+    library = TemplateLibrary()
+    library.seed()
+    library.delete("away")
+    library.delete("thank-you")
+    library.save("apology-fix", "Our apology", "Sorry {first_name}! {signature}", "Ours")
+
+    assert library.restore_starters() == 2
+
+    assert library.removed_starters() == []
+    assert library.get("away") is not None and library.get("thank-you") is not None
+    edited = library.get("apology-fix")
+    assert edited is not None and edited.title == "Our apology"
+    assert len(library.all()) == len(starter())
+    assert library.restore_starters() == 0
+    assert library.seed() == 0
+
+
+def test_a_new_template_may_not_take_a_name_in_use(db_path: Path) -> None:
+    library = TemplateLibrary()
+    library.seed()
+
+    with pytest.raises(TemplateRefused, match="already a template named “away”"):
+        library.create("away", "Mine", "Hello {first_name}")
+
+    created = library.create("volunteers", "Thanks, volunteers", "Hi {first_name}", "Thanks")
+    assert created.name == "volunteers" and not created.builtin
+    assert library.get("away") is not None and library.get("away").title != "Mine"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "body", "message"),
+    [
+        ("", "Title", "Body", "short name is required"),
+        ("Thank You", "Title", "Body", "lower-case letters"),
+        ("-edge", "Title", "Body", "lower-case letters"),
+        ("a" * 61, "Title", "Body", "up to 60"),
+        ("ok-name", "   ", "Body", "title is required"),
+        ("ok-name", "Title", " \n ", "reply text is empty"),
+    ],
+)
+def test_a_template_that_is_not_sound_is_refused_by_the_library(
+    db_path: Path, name: str, title: str, body: str, message: str
+) -> None:
+    library = TemplateLibrary()
+
+    with pytest.raises(TemplateRefused, match=message):
+        library.save(name, title, body)
+    with pytest.raises(TemplateRefused, match=message):
+        library.create(name, title, body)
+
+    assert Template.select().count() == 0
+
+
+def test_every_starter_name_is_a_valid_name() -> None:
+    assert [name_problem(t["name"]) for t in starter()] == [None] * len(starter())
+    assert name_problem("a") is None
+    assert name_problem("a" * 60) is None
+    assert name_problem("a--b") is None
+
+
+def test_a_name_is_suggested_from_the_title_and_numbered_when_taken() -> None:
+    assert suggest_name("Thank you, volunteers!") == "thank-you-volunteers"
+    assert suggest_name("Café opening — Día 1") == "cafe-opening-dia-1"
+    assert suggest_name("🌊🌊") == "template"
+    assert suggest_name("Away", taken={"away", "away-2"}) == "away-3"
+    long = suggest_name("word " * 40)
+    assert name_problem(long) is None and len(long) <= 50
