@@ -1,0 +1,633 @@
+"""Templates…: the officer keeps their own canned replies (add, duplicate, edit, delete).
+
+The editor shows, as they type, the reply as it would be inserted (sample person, the
+organisation's real values from Settings), which variables it uses, and warnings for a typo'd
+variable (``{frist_name}``) or a ``[fill-in]`` that must be replaced before each reply is sent.
+Nothing is stored until Save; leaving a template with unsaved edits asks first.
+
+Open it with ``open_templates_dialog(parent, context.templates, context.settings)``: it returns
+True when anything was saved, deleted or restored (the composer's list should then be refreshed).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.settings import Settings
+from app.core.templates import (
+    VARIABLES,
+    TemplateLibrary,
+    TemplateRefused,
+    TemplateView,
+    name_problem,
+    person_values,
+    placeholders,
+    render,
+    suggest_name,
+    unfinished_fill_ins,
+)
+from app.ui.dialogs import Asker, DialogAsker
+from app.ui.template_list_model import TemplateListModel
+
+SAMPLE_PERSON = person_values("Rosa García", "@rosa")
+SETTING_LABELS = {
+    "org": "organisation name",
+    "signature": "signature",
+    "phone": "phone number",
+    "email": "email address",
+}
+WARNING_STYLE = "color: #B45309"
+PROBLEM_STYLE = "color: #B91C1C"
+
+
+class Unsaved(Enum):
+    """The answer to “save your changes?” when leaving a template with unsaved edits."""
+
+    SAVE = "save"
+    DISCARD = "discard"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    name: str
+    title: str
+    category: str
+    body: str
+
+
+def ask_unsaved_with_message_box(parent: QWidget, title: str) -> Unsaved:
+    buttons = QMessageBox.StandardButton
+    answer = QMessageBox.question(
+        parent,
+        "Unsaved changes",
+        f"Save your changes to “{title or 'the new template'}”?",
+        buttons.Save | buttons.Discard | buttons.Cancel,
+        buttons.Save,
+    )
+    return {buttons.Save: Unsaved.SAVE, buttons.Discard: Unsaved.DISCARD}.get(
+        answer, Unsaved.CANCEL
+    )
+
+
+def warnings_for(body: str, organisation: dict[str, str]) -> list[str]:
+    """What the officer should know about a template body, in plain words."""
+    rendered = render(body, organisation)
+    lines: list[str] = []
+    for unknown in rendered.unknown:
+        close = difflib.get_close_matches(unknown.replace(" ", "_"), list(VARIABLES), n=1)
+        hint = f" Did you mean {{{close[0]}}}?" if close else ""
+        lines.append(
+            f"{{{unknown}}} is not a variable: it would block sending until removed.{hint}"
+        )
+    for name in rendered.unfilled:
+        if name in SETTING_LABELS:
+            lines.append(
+                f"{{{name}}}: there is no {SETTING_LABELS[name]} in Settings yet, so it stays in "
+                "the reply to be typed in by hand."
+            )
+    fill_ins = sorted(unfinished_fill_ins(body, body))
+    if fill_ins:
+        lines.append(
+            f"Fill-in{'s' if len(fill_ins) > 1 else ''} {', '.join(fill_ins)}: to be replaced "
+            "with your own words in every reply (sending waits until then)."
+        )
+    return lines
+
+
+def variables_used(body: str) -> list[str]:
+    """The known variables a body uses, in order of first use."""
+    return list(dict.fromkeys(name for name in placeholders(body) if name in VARIABLES))
+
+
+class TemplateEditor(QWidget):
+    """The form for one template: fields, variable menu, warnings, live preview."""
+
+    def __init__(self, organisation: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.organisation = organisation
+        self.title = QLineEdit()
+        self.title.setAccessibleName("Title")
+        self.title.setPlaceholderText("What you pick it by, e.g. “Thanks for volunteering”")
+        self.name = QLineEdit()
+        self.name.setAccessibleName("Short name")
+        self.category = QComboBox()
+        self.category.setEditable(True)
+        self.category.setAccessibleName("Category")
+        self.body = QPlainTextEdit()
+        self.body.setAccessibleName("Reply text")
+        self.body.setPlaceholderText(
+            "Hi {first_name}, thank you for … {signature}\n\n"
+            "Use “Insert variable” for names and your details; [square brackets] mark a "
+            "fill-in to replace in each reply."
+        )
+        self.insert = QToolButton()
+        self.insert.setText("Insert variable")
+        self.insert.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.insert.setToolTip("Put a variable where the cursor is in the reply text")
+        menu = QMenu(self.insert)
+        for name, meaning in VARIABLES.items():
+            action = menu.addAction(f"{{{name}}}  —  {meaning}")
+            action.triggered.connect(lambda _=False, n=name: self.insert_text("{" + n + "}"))
+        menu.addSeparator()
+        fill_in = menu.addAction("[fill-in]  —  words to replace in each reply")
+        fill_in.triggered.connect(lambda: self.insert_text("[fill-in]", select=True))
+        self.insert.setMenu(menu)
+        self.used = QLabel()
+        self.used.setTextFormat(Qt.TextFormat.PlainText)
+        self.used.setWordWrap(True)
+        self.warnings = QLabel()
+        self.warnings.setTextFormat(Qt.TextFormat.PlainText)
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet(WARNING_STYLE)
+        self.warnings.setAccessibleName("Template warnings")
+        self.preview = QPlainTextEdit()
+        self.preview.setReadOnly(True)
+        self.preview.setAccessibleName("Preview")
+        self.preview.setMaximumHeight(110)
+
+        form = QFormLayout()
+        form.addRow("&Title", self.title)
+        form.addRow("Short &name", self.name)
+        form.addRow("&Category", self.category)
+        body_row = QHBoxLayout()
+        body_row.addWidget(QLabel("Reply text"))
+        body_row.addStretch(1)
+        body_row.addWidget(self.insert)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addLayout(body_row)
+        layout.addWidget(self.body, 2)
+        layout.addWidget(self.used)
+        layout.addWidget(self.warnings)
+        layout.addWidget(QLabel("Preview (to a sample person, Rosa García @rosa):"))
+        layout.addWidget(self.preview, 1)
+        self.body.textChanged.connect(self.refresh)
+
+    def set_categories(self, categories: list[str]) -> None:
+        current = self.category.currentText()
+        self.category.blockSignals(True)
+        self.category.clear()
+        self.category.addItems(categories)
+        self.category.setCurrentText(current)
+        self.category.blockSignals(False)
+
+    def load(self, draft: Draft, name_editable: bool) -> None:
+        self.title.setText(draft.title)
+        self.name.setText(draft.name)
+        self.name.setReadOnly(not name_editable)
+        self.name.setToolTip(
+            "Type it in the template list's filter to find this template quickly."
+            if name_editable
+            else "A saved template keeps its short name: replies sent from it are recorded "
+            "under it."
+        )
+        self.category.setCurrentText(draft.category)
+        self.body.setPlainText(draft.body)
+        self.refresh()
+
+    def draft(self) -> Draft:
+        return Draft(
+            self.name.text().strip(),
+            self.title.text().strip(),
+            self.category.currentText().strip(),
+            self.body.toPlainText(),
+        )
+
+    def insert_text(self, text: str, select: bool = False) -> None:
+        cursor = self.body.textCursor()
+        cursor.insertText(text)
+        if select:
+            cursor.movePosition(
+                QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, len(text)
+            )
+        self.body.setTextCursor(cursor)
+        self.body.setFocus()
+
+    def refresh(self) -> None:
+        body = self.body.toPlainText()
+        used = variables_used(body)
+        self.used.setText(
+            "Variables used: " + ", ".join("{" + n + "}" for n in used)
+            if used
+            else "No variables used: every reply from it reads the same."
+        )
+        warnings = warnings_for(body, self.organisation)
+        self.warnings.setText("\n".join(warnings))
+        self.warnings.setVisible(bool(warnings))
+        values = {**SAMPLE_PERSON, **self.organisation}
+        self.preview.setPlainText(render(body, values).text)
+
+
+class TemplatesDialog(QDialog):
+    """The list of templates, the editor, and the actions on them (see the module doc)."""
+
+    def __init__(
+        self,
+        library: TemplateLibrary,
+        settings: Settings,
+        parent: QWidget | None = None,
+        asker: Asker | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Templates")
+        self.library = library
+        self.asker: Asker = asker or DialogAsker(self)
+        self.ask_unsaved: Callable[[str], Unsaved] = lambda title: ask_unsaved_with_message_box(
+            self, title
+        )
+        self.changed = False  # anything saved, deleted or restored: the composer should reload
+        self.current: TemplateView | None = None  # the saved template in the editor
+        self.creating = False  # the editor holds a new template, not saved yet
+        self._baseline = Draft("", "", "", "")
+        self._quiet = False
+
+        self.model = TemplateListModel(library.all(), self)
+        self.list = QListView()
+        self.list.setModel(self.model)
+        self.list.setAccessibleName("Templates")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.selectionModel().currentChanged.connect(self._current_changed)
+        self.add_button = QPushButton("&Add")
+        self.add_button.setToolTip("A new template (Ctrl+N)")
+        self.add_button.clicked.connect(self.add)
+        self.duplicate_button = QPushButton("D&uplicate")
+        self.duplicate_button.setToolTip("A copy of this template to edit (Ctrl+D)")
+        self.duplicate_button.clicked.connect(self.duplicate)
+        self.delete_button = QPushButton("&Delete")
+        self.delete_button.setToolTip("Delete this template (Delete, in the list)")
+        self.delete_button.clicked.connect(self.delete)
+        self.restore_button = QPushButton("Restore starter templates")
+        self.restore_button.clicked.connect(self.restore_starters)
+
+        self.editor = TemplateEditor(settings.organisation())
+        for signal in (
+            self.editor.title.textChanged,
+            self.editor.name.textChanged,
+            self.editor.category.currentTextChanged,
+            self.editor.body.textChanged,
+        ):
+            signal.connect(self._edited)
+        self.editor.title.textEdited.connect(self._title_typed)
+        self.problems = QLabel()
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet(PROBLEM_STYLE)
+        self.problems.setAccessibleName("Problems")
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.save_button = QPushButton("&Save")
+        self.save_button.setToolTip("Save this template (Ctrl+S)")
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button = QPushButton("Cancel changes")
+        self.cancel_button.setToolTip("Put this template back as it was saved")
+        self.cancel_button.clicked.connect(self.cancel_changes)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.reject)
+        for button in (
+            self.add_button,
+            self.duplicate_button,
+            self.delete_button,
+            self.restore_button,
+            self.save_button,
+            self.cancel_button,
+            self.close_button,
+        ):
+            button.setAutoDefault(False)  # Enter in a field must not add, delete or close
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        for button in (self.add_button, self.duplicate_button, self.delete_button):
+            row.addWidget(button)
+        left_layout.addLayout(row)
+        left_layout.addWidget(self.restore_button)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.editor, 1)
+        right_layout.addWidget(self.problems)
+        actions = QHBoxLayout()
+        actions.addWidget(self.status, 1)
+        actions.addWidget(self.cancel_button)
+        actions.addWidget(self.save_button)
+        right_layout.addLayout(actions)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([260, 520])
+        bottom = QHBoxLayout()
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(bottom)
+        self.resize(860, 560)
+
+        self._shortcut("Ctrl+N", self.add)
+        self._shortcut("Ctrl+D", self.duplicate)
+        self._shortcut("Ctrl+S", self.save)
+        delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.list)
+        delete.setContext(Qt.ShortcutContext.WidgetShortcut)  # Delete in the text edits text
+        delete.activated.connect(self.delete)
+
+        if self.model.rowCount():
+            self._select(0)
+            self._load(self.model.template(0))
+        else:
+            self.add()
+        self._update_buttons()
+
+    def _shortcut(self, keys: str, slot: Callable[[], object]) -> None:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(keys))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+
+    # -- state -----------------------------------------------------------------------------------
+
+    def dirty(self) -> bool:
+        """Unsaved edits: a changed template, or a new one with something in it."""
+        draft = self.editor.draft()
+        if self.creating:
+            return bool(draft.title or draft.body.strip())
+        return self.current is not None and draft != self._baseline
+
+    def problems_of(self, draft: Draft) -> list[str]:
+        problems: list[str] = []
+        if not draft.title:
+            problems.append("A title is required: it is what you pick the template by.")
+        if self.creating:
+            problem = name_problem(draft.name)
+            if problem:
+                problems.append(problem)
+            elif draft.name in self.model.names():
+                problems.append(f"There is already a template named “{draft.name}”.")
+        if not draft.body.strip():
+            problems.append("The reply text is empty.")
+        return problems
+
+    def _load(self, template: TemplateView | None) -> None:
+        self.current, self.creating = template, False
+        if template is None:
+            self._baseline = Draft("", "", "", "")
+        else:
+            self._baseline = Draft(template.name, template.title, template.category, template.body)
+        self._show(self._baseline, name_editable=False)
+
+    def _start_new(self, draft: Draft) -> None:
+        self._quiet = True
+        try:
+            self.list.selectionModel().clearSelection()
+            self.list.selectionModel().setCurrentIndex(
+                QModelIndex(), QItemSelectionModel.SelectionFlag.Clear
+            )
+        finally:
+            self._quiet = False
+        self.current, self.creating = None, True
+        self._baseline = draft
+        self._show(draft, name_editable=True)
+        self.editor.title.setFocus()
+        self.editor.title.selectAll()
+
+    def _show(self, draft: Draft, name_editable: bool) -> None:
+        self._quiet = True
+        try:
+            categories = sorted({t.category for t in self.model.templates() if t.category})
+            self.editor.set_categories(categories)
+            self.editor.load(draft, name_editable)
+        finally:
+            self._quiet = False
+        self.editor.setEnabled(self.creating or self.current is not None)
+        self.problems.clear()
+        self._update_buttons()
+
+    def _edited(self) -> None:
+        if self._quiet:
+            return
+        self.status.clear()
+        problems = self.problems_of(self.editor.draft()) if self.dirty() else []
+        self.problems.setText("\n".join(problems))
+        self._update_buttons()
+
+    def _title_typed(self, title: str) -> None:
+        """A new template's short name follows its title until the officer types one."""
+        if self.creating and self.editor.name.text() in ("", self._suggested(self._last_title)):
+            self.editor.name.setText(self._suggested(title))
+        self._last_title = title
+
+    _last_title = ""
+
+    def _suggested(self, title: str) -> str:
+        return suggest_name(title, self.model.names()) if title.strip() else ""
+
+    def _update_buttons(self) -> None:
+        dirty = self.dirty()
+        self.save_button.setEnabled(dirty)
+        self.cancel_button.setEnabled(dirty)
+        self.duplicate_button.setEnabled(self.current is not None)
+        self.delete_button.setEnabled(self.current is not None)
+        removed = len(self.library.removed_starters())
+        self.restore_button.setEnabled(bool(removed))
+        self.restore_button.setText(
+            f"Restore starter templates ({removed})" if removed else "Restore starter templates"
+        )
+
+    def _select(self, row: int) -> None:
+        self._quiet = True
+        try:
+            self.list.selectionModel().setCurrentIndex(
+                self.model.index(row),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect,
+            )
+        finally:
+            self._quiet = False
+
+    def _current_changed(
+        self,
+        current: QModelIndex | QPersistentModelIndex,
+        previous: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        if self._quiet:
+            return
+        wanted = self.model.template(current.row()) if current.isValid() else None
+        if not self.settle():
+            if self.creating or not previous.isValid():
+                self._quiet = True
+                try:
+                    self.list.selectionModel().clearSelection()
+                    self.list.selectionModel().setCurrentIndex(
+                        QModelIndex(), QItemSelectionModel.SelectionFlag.Clear
+                    )
+                finally:
+                    self._quiet = False
+            elif self.current is not None:
+                self._select(self.model.row_of(self.current.name))
+            return
+        if wanted is not None and self.model.row_of(wanted.name) >= 0:
+            self._select(self.model.row_of(wanted.name))  # saving may have moved rows
+            self._load(self.model.template(self.model.row_of(wanted.name)))
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def settle(self) -> bool:
+        """Before leaving the template in the editor: ask about unsaved edits. True: go on."""
+        if not self.dirty():
+            return True
+        answer = self.ask_unsaved(self.editor.draft().title)
+        if answer is Unsaved.SAVE:
+            return self.save()
+        if answer is Unsaved.DISCARD:
+            self.cancel_changes()
+            return True
+        return False
+
+    def add(self) -> None:
+        if self.settle():
+            self._last_title = ""
+            self._start_new(Draft("", "", "", ""))
+
+    def duplicate(self) -> None:
+        source = self.current
+        if source is None or not self.settle():
+            return
+        title = f"{source.title} (copy)"
+        self._last_title = title
+        self._start_new(
+            Draft(suggest_name(title, self.model.names()), title, source.category, source.body)
+        )
+
+    def save(self) -> bool:
+        """Store the template in the editor; False (with the reasons shown) if it cannot be."""
+        if not (self.creating or self.current is not None):
+            return False
+        draft = self.editor.draft()
+        problems = self.problems_of(draft)
+        if problems:
+            self.problems.setText("\n".join(problems))
+            return False
+        try:
+            if self.creating:
+                saved = self.library.create(draft.name, draft.title, draft.body, draft.category)
+            else:
+                assert self.current is not None
+                saved = self.library.save(
+                    self.current.name, draft.title, draft.body, draft.category
+                )
+        except TemplateRefused as refused:
+            self.problems.setText(refused.user_message)
+            return False
+        self.changed = True
+        row = self.model.put(saved)
+        self._select(row)
+        self._load(saved)
+        self.status.setText(f"Saved “{saved.title}”.")
+        return True
+
+    def cancel_changes(self) -> None:
+        """Back to the saved template (a new one not saved yet is dropped)."""
+        if self.creating:
+            self.creating = False
+            row = 0 if self.model.rowCount() else -1
+            if row >= 0:
+                self._select(row)
+            self._load(self.model.template(row))
+        else:
+            self._load(self.current)
+
+    def delete(self) -> None:
+        template = self.current
+        if template is None:
+            return
+        after = (
+            " “Restore starter templates” brings it back."
+            if template.builtin
+            else " This cannot be undone."
+        )
+        if not self.asker.confirm("Delete template", f"Delete “{template.title}”?{after}"):
+            return
+        self.library.delete(template.name)
+        self.changed = True
+        row = self.model.row_of(template.name)
+        self._quiet = True
+        try:
+            self.model.remove(template.name)
+        finally:
+            self._quiet = False
+        row = min(row, self.model.rowCount() - 1)
+        if row >= 0:
+            self._select(row)
+        self._load(self.model.template(row))
+        self.status.setText(f"Deleted “{template.title}”.")
+
+    def restore_starters(self) -> None:
+        if not self.settle():
+            return
+        name = self.current.name if self.current is not None else None
+        restored = self.library.restore_starters()
+        if restored:
+            self.changed = True
+        self._quiet = True
+        try:
+            self.model.set_templates(self.library.all())
+        finally:
+            self._quiet = False
+        row = max(0, self.model.row_of(name)) if name else 0
+        if self.model.rowCount():
+            self._select(row)
+        self._load(self.model.template(row))
+        self.status.setText(
+            f"{restored} starter template{'s' if restored != 1 else ''} restored."
+            if restored
+            else "Every starter template is already here."
+        )
+
+    def reject(self) -> None:
+        """Close (Esc, the window's close button, Close): ask about unsaved edits first."""
+        if self.settle():
+            super().reject()
+
+
+def open_templates_dialog(
+    parent: QWidget,
+    templates: TemplateLibrary,
+    settings: Settings,
+    *,
+    asker: Asker | None = None,
+) -> bool:
+    """Let the officer manage the templates (modal); True if anything was changed."""
+    dialog = TemplatesDialog(templates, settings, parent, asker)
+    try:
+        dialog.exec()
+        return dialog.changed
+    finally:
+        dialog.deleteLater()
