@@ -77,6 +77,8 @@ def run(
                 )
             for reply_id, message in sent.errors.items():
                 print(f"  reply {reply_id}: {message}", file=out)
+            if sent.busy:
+                print(f"  {sent.busy}", file=out)
         return 1 if failed else 0
     finally:
         if owned:

@@ -14,14 +14,21 @@ meanwhile, or the organisation's account already answered it from outside Kindly
 the website), it is not sent; it becomes FAILED with a message saying so, its text kept. The
 officer can then send it anyway (``Sender.send_anyway``: no re-check, the decision is recorded)
 or edit it. Replies Kindly itself sent to the same post do not count as "already answered".
+
+Only one sender sends from a database at a time, across processes (the app, a scheduled
+``kindly sync``, a second window): each round holds ``app.core.sender_lock`` from the first
+read to the last write. A sender that finds it held skips the round at once (``SendReport.busy``)
+and never waits; the row claim (``_mark_sending``) stays as a second guard.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from app.core.accounts import AccountError, AccountService
 from app.core.networks.base import (
@@ -42,6 +49,7 @@ from app.core.networks.errors import (
     ServerError,
 )
 from app.core.secrets import SecretStoreError
+from app.core.sender_lock import SenderBusy, SenderLock, lock_path_for
 from app.core.usage import UsageLedger
 from app.core.vocab import EventKind, ReplyState
 from app.storage.models import CaseEvent, Mention, OutboundReply, database
@@ -68,6 +76,7 @@ class SendReport:
     errors: dict[int, str] = field(default_factory=dict)
     rechecked: list[int] = field(default_factory=list)  # checked against the network first
     offline: bool = False  # a network could not be reached at all
+    busy: str = ""  # another process was sending: nothing was tried this round (says why)
 
 
 def already_answered_message(answer: str | None) -> str:
@@ -93,16 +102,44 @@ def _request(reply: OutboundReply) -> ReplyRequest:
 
 
 class Sender:
-    def __init__(self, accounts: AccountService) -> None:
+    def __init__(self, accounts: AccountService, lock_path: Path | None = None) -> None:
         self.accounts = accounts
         self.usage = UsageLedger()
+        self.lock_path = lock_path  # None: beside the open database file
+
+    def exclusive(self) -> contextlib.AbstractContextManager[object]:
+        """Held for a whole round; raises ``SenderBusy`` at once if another sender has it."""
+        path = self.lock_path
+        if path is None:
+            name = getattr(database.obj, "database", "") or ""
+            if not name or name == ":memory:" or name.startswith("file:"):
+                return contextlib.nullcontext()  # no file another process could share
+            path = lock_path_for(Path(name))
+        return SenderLock(path)
+
+    def _busy(self, busy: SenderBusy, reply_ids: list[int]) -> SendReport:
+        log.info(
+            "not sending this round: another sender holds the lock (%s); %d repl%s wait",
+            busy.holder or "holder unknown",
+            len(reply_ids),
+            "y" if len(reply_ids) == 1 else "ies",
+        )
+        return SendReport(waiting=reply_ids, busy=busy.user_message)
 
     def pending(self) -> list[int]:
         query = OutboundReply.select(OutboundReply.id).where(OutboundReply.state.in_(PENDING))
         return [row.id for row in query.order_by(OutboundReply.id)]
 
     def send_pending(self, cancel: threading.Event | None = None) -> SendReport:
-        """Send every queued reply, oldest first; an account that is offline is skipped."""
+        """Send every queued reply, oldest first; an account that is offline is skipped.
+        If another process is sending from this database, nothing is tried (``busy``)."""
+        try:
+            with self.exclusive():
+                return self._send_pending(cancel)
+        except SenderBusy as busy:
+            return self._busy(busy, self.pending())
+
+    def _send_pending(self, cancel: threading.Event | None) -> SendReport:
         report = SendReport()
         clients: dict[int, NetworkClient | None] = {}
         held: dict[int, str] = {}  # accounts stopped in this run (offline, limited): why
@@ -131,7 +168,15 @@ class Sender:
 
     def send_anyway(self, reply_id: int) -> SendReport:
         """The officer's override after the pre-send check held a reply back: queue it again
-        and send it now without that check (a deleted post still cannot be answered)."""
+        and send it now without that check (a deleted post still cannot be answered).
+        If another process is sending, nothing changes and the report says so (``busy``)."""
+        try:
+            with self.exclusive():
+                return self._send_anyway(reply_id)
+        except SenderBusy as busy:
+            return self._busy(busy, [reply_id])
+
+    def _send_anyway(self, reply_id: int) -> SendReport:
         report = SendReport()
         now = datetime.now(UTC)
         with database.atomic():

@@ -71,7 +71,9 @@ class SyncRun:
                 parts.append(f"{sent} repl{'y' if sent == 1 else 'ies'} sent")
             if self.send.failed:
                 parts.append(f"{len(self.send.failed)} not sent (see the case)")
-            if self.send.waiting:
+            if self.send.busy:
+                parts.append("Replies wait: another Kindly is sending them")
+            elif self.send.waiting:
                 parts.append(f"{len(self.send.waiting)} still queued")
         return " · ".join(parts) or "Nothing to send"
 
@@ -87,6 +89,8 @@ class SyncRun:
                 lines.append(f"{result.label}: {result.stored} new")
         for reply_id, message in (self.send.errors if self.send else {}).items():
             lines.append(f"Reply {reply_id}: {message}")
+        if self.send and self.send.busy:
+            lines.append(self.send.busy)
         return "\n".join(lines)
 
 

@@ -7,6 +7,8 @@ actually created: that is the only number that matters to the person being answe
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +21,14 @@ from app.core.accounts import AccountService, AccountView
 from app.core.networks.base import NetworkClient
 from app.core.outbox import Outbox, ReplyRefused
 from app.core.secrets import MemoryKeyring, SecretStore
-from app.core.sending import Sender
+from app.core.sender_lock import BUSY_MESSAGE, SenderLock, lock_path_for
+from app.core.sending import Sender, SendReport
 from app.core.sync import SyncEngine
 from app.core.vocab import EventKind, Network, ReplyState
 from app.storage.models import CaseEvent, Mention, OutboundReply
 from tests.fakes.facebook import VERSION as FB_VERSION
 from tests.fakes.mastodon import TOKEN as MASTODON_TOKEN
-from tests.fakes.server import Fault
+from tests.fakes.server import FakeServer, Fault, Request, Response
 from tests.helpers import keyring_session
 from tests.helpers.keyring_session import PrivateSecretService
 from tests.helpers.sync_support import (
@@ -420,6 +423,15 @@ def test_killed_between_post_and_record_the_restart_posts_nothing_more(
 
 
 # -- two senders at once (the desktop app's timer and a scheduled ``kindly sync``) ---------------
+# The sender lock keeps them apart; the row claim below it is tested with the lock out of the way
+# (as on a shared folder whose file system cannot lock), then the lock itself.
+
+
+class Unlocked(Sender):
+    """A sender that does not take the cross-process lock: only the row claim guards it."""
+
+    def exclusive(self) -> contextlib.AbstractContextManager[object]:
+        return contextlib.nullcontext()
 
 
 class SendsMeanwhile(AccountService):
@@ -441,10 +453,10 @@ def test_a_reply_another_sender_sent_meanwhile_is_not_posted_again(
     service: AccountService, http: httpx.Client, net: Net
 ) -> None:
     reply_id = queue()
-    other = Sender(service)
+    other = Unlocked(service)
     slow = SendsMeanwhile(other.send_pending, service.store, http=http, registry=quick_registry())
 
-    report = Sender(slow).send_pending()
+    report = Unlocked(slow).send_pending()
 
     assert report.sent == [] and report.reconciled == []
     assert reply(reply_id).state == ReplyState.SENT.value
@@ -463,9 +475,9 @@ def test_a_reply_two_senders_read_back_at_once_is_posted_once(
     assert reply(reply_id).state == ReplyState.SENDING.value and net.posts() == []
     attempts = reply(reply_id).attempts
 
-    class ReadsBackMeanwhile(Sender):
+    class ReadsBackMeanwhile(Unlocked):
         def _mark_sending(self, *args: Any, **kwargs: Any) -> Any:
-            Sender(service).send_pending()  # the other process wins the race
+            Unlocked(service).send_pending()  # the other process wins the race
             return super()._mark_sending(*args, **kwargs)
 
     report = ReadsBackMeanwhile(service).send_pending()
@@ -473,3 +485,161 @@ def test_a_reply_two_senders_read_back_at_once_is_posted_once(
     assert report.sent == []
     assert net.posts() == [reply(reply_id).remote_id]
     assert reply(reply_id).attempts == attempts + 1
+
+
+def test_a_second_sender_while_one_is_sending_skips_the_round(
+    service: AccountService, http: httpx.Client, net: Net
+) -> None:
+    """The second sender starts while the first holds the lock (between reading the reply and
+    posting it): it tries nothing, says why, and leaves the reply to the first."""
+    reply_id = queue()
+    inner: list[SendReport] = []
+    other = Sender(service)
+    slow = SendsMeanwhile(
+        lambda: inner.append(other.send_pending()),
+        service.store,
+        http=http,
+        registry=quick_registry(),
+    )
+
+    report = Sender(slow).send_pending()
+
+    [skipped] = inner
+    assert skipped.busy == BUSY_MESSAGE
+    assert skipped.waiting == [reply_id] and not skipped.sent and not skipped.errors
+    assert report.sent == [reply_id] and not report.busy
+    assert net.posts() == [reply(reply_id).remote_id]
+    assert net.post_calls() == 1
+    assert reply(reply_id).error is None  # skipping wrote nothing on the reply
+
+
+def test_the_lock_is_free_after_a_round_even_one_that_crashed(
+    service: AccountService, http: httpx.Client, net: Net, db_path: Path
+) -> None:
+    queue()
+
+    class Breaks(AccountService):
+        def client_for(self, account: AccountView | int) -> NetworkClient:
+            raise RuntimeError("unexpected")
+
+    broken = Breaks(service.store, http=http, registry=quick_registry())
+    with pytest.raises(RuntimeError):
+        Sender(broken).send_pending()
+
+    lock = SenderLock(lock_path_for(db_path))
+    assert lock.acquire()  # nobody holds it any more
+    lock.release()
+    assert Sender(service).send_pending().sent
+
+
+def test_send_anyway_while_another_sends_changes_nothing(
+    service: AccountService, net: Net, db_path: Path
+) -> None:
+    reply_id = queue()
+    OutboundReply.update(state=ReplyState.FAILED.value, error="held back").where(
+        OutboundReply.id == reply_id
+    ).execute()
+    decisions = len(events(reply_id, EventKind.DECISION))
+
+    with SenderLock(lock_path_for(db_path)):  # another process is sending
+        report = Sender(service).send_anyway(reply_id)
+
+    assert report.busy == BUSY_MESSAGE and report.waiting == [reply_id]
+    assert reply(reply_id).state == ReplyState.FAILED.value  # the officer can simply try again
+    assert len(events(reply_id, EventKind.DECISION)) == decisions
+    assert net.posts() == []
+
+    assert Sender(service).send_anyway(reply_id).sent == [reply_id]
+    assert net.posts() == [reply(reply_id).remote_id]
+
+
+# -- two real processes at once -------------------------------------------------------------------
+
+
+class Gate:
+    """Holds one request *before* the fake acts on it until ``release`` is set: the reply is
+    in flight and not posted yet, so reading back finds nothing (the double-post window)."""
+
+    def __init__(self, method: str, path: str) -> None:
+        self.method, self.path = method, path
+        self.arrived = threading.Event()
+        self.release = threading.Event()
+
+
+class GateMixin(FakeServer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gates: list[Gate] = []
+
+    def gate(self, method: str, path: str) -> Gate:
+        gate = Gate(method, path)
+        self.gates.append(gate)
+        return gate
+
+    def _route(self, request: Request) -> Response:
+        for gate in self.gates:
+            if (gate.method, gate.path) == (request.method, request.path):
+                if not gate.arrived.is_set():
+                    gate.arrived.set()
+                    gate.release.wait(30)
+                break
+        return super()._route(request)
+
+    def stop(self) -> None:
+        for gate in self.gates:
+            gate.release.set()
+        super().stop()
+
+
+class GatedX(GateMixin, X):
+    pass
+
+
+class GatedFacebook(GateMixin, Facebook):
+    pass
+
+
+@pytest.mark.keyring
+@pytest.mark.parametrize("name", ["x", "facebook"])
+def test_two_kindly_processes_sending_at_once_post_the_reply_once(
+    name: str,
+    data_dir: Path,
+    db_path: Path,
+    secret_service: PrivateSecretService,
+    shared_secrets: SecretStore,
+) -> None:
+    """``kindly sync`` from cron while another is mid-POST (no idempotency key on these
+    networks): without the lock the second reads back, finds nothing yet and posts again."""
+    server: GatedX | GatedFacebook = GatedX() if name == "x" else GatedFacebook()
+    server.start()
+    server.add_conversations(3)
+    try:
+        with httpx.Client(timeout=5.0) as http:
+            accounts = AccountService(shared_secrets, http=http)
+            net = connect(accounts, server)
+            SyncEngine(accounts).sync_all()
+        reply_id = queue()
+        gate = server.gate("POST", net.reply_path(reply_id))
+
+        first = start_kindly(data_dir, secret_service.env, "sync")
+        try:
+            assert gate.arrived.wait(30), "the first process never posted"
+            assert reply(reply_id).state == ReplyState.SENDING.value
+
+            second = run_kindly(data_dir, secret_service.env, "sync")
+
+            assert second.returncode == 0, second.stdout + second.stderr
+            assert "Replies: 0 sent, 0 failed, 1 still queued" in second.stdout
+            assert BUSY_MESSAGE in second.stdout
+            assert net.post_calls() == 1  # the first process's, still held; no second POST
+            gate.release.set()
+            out, err = first.communicate(timeout=60)
+        finally:
+            kill(first)
+        assert first.returncode == 0, out + err
+        assert "Replies: 1 sent, 0 failed, 0 still queued" in out
+        assert net.post_calls() == 1
+        assert net.posts() == [reply(reply_id).remote_id]
+        assert reply(reply_id).state == ReplyState.SENT.value
+    finally:
+        server.stop()
