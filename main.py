@@ -9,9 +9,13 @@ python main.py --self-test      check this installation (offscreen) and exit
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # argparse is imported only for a command or an unusual command line
+    import argparse
 
 # The commands, with the one-line help ``--help`` lists. Their modules (network clients, the
 # keyring, triage: ~200 ms of imports) are imported only when a command is on the command line,
@@ -23,8 +27,43 @@ COMMANDS = {
 }
 
 
+# The desktop app's own options, read without argparse when they are all there is
+# (``quick_gui_args``): argparse and what it imports cost ~5–10 ms before the window shows.
+GUI_FLAGS = {
+    "--demo": "demo",
+    "--exit-after-paint": "exit_after_paint",
+    "--no-welcome": "no_welcome",
+    "--verbose": "verbose",
+}
+GUI_VALUES = {"--data-dir": "data_dir", "--screenshot": "screenshot"}
+
+
+def quick_gui_args(argv: list[str]) -> SimpleNamespace | None:
+    """The desktop app's command line as ``parse_args`` would give it, or None for anything
+    else (a command, --self-test, --help, an abbreviation, an error): argparse reads those."""
+    values: dict[str, object] = {"command": None, "self_test": False, "allow_no_keyring": False}
+    values.update(dict.fromkeys(GUI_FLAGS.values(), False))
+    values.update(dict.fromkeys(GUI_VALUES.values()))
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        name, eq, value = arg.partition("=")
+        if arg in GUI_FLAGS:
+            values[GUI_FLAGS[arg]] = True
+        elif name in GUI_VALUES and (eq or rest):
+            value = value if eq else rest.pop(0)
+            if not value or (not eq and value.startswith("-")):
+                return None  # argparse explains what is missing
+            values[GUI_VALUES[name]] = Path(value) if name == "--screenshot" else value
+        else:
+            return None
+    return SimpleNamespace(**values)
+
+
 def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     """The whole command line; ``with_commands=False`` names the commands without loading them."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="kindly",
         description="Kindly: a calm inbox for your organisation's social-media mentions.",
@@ -69,9 +108,13 @@ def build_parser(*, with_commands: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Parse with the commands' names only; a command (or anything unexpected) is parsed
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace | SimpleNamespace:
+    """The desktop app's usual options are read directly (``quick_gui_args``); otherwise
+    parse with the commands' names only; a command (or anything unexpected) is parsed
     again by the full parser, which loads the command modules and reports errors."""
+    quick = quick_gui_args(sys.argv[1:] if argv is None else argv)
+    if quick is not None:
+        return quick
     args, rest = build_parser(with_commands=False).parse_known_args(argv)
     if args.command is None and not rest:
         return args  # the desktop app: no command module imported
@@ -127,4 +170,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if getattr(sys, "frozen", False):  # from source, multiprocessing needs no help (and costs
+        import multiprocessing  # ~10 ms of imports before the window)
+
+        multiprocessing.freeze_support()  # first: a frozen sync worker process starts here
     sys.exit(main())

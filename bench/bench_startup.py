@@ -3,10 +3,18 @@
     python -m bench.bench_startup [--runs 7] [--drop-caches] [--no-bytecode-cache]
 
 ``python main.py --data-dir D --no-welcome --exit-after-paint`` prints "kindly: first paint"
-after the first paint of the main window; ``python -m bench.bare_window --exit-after-paint``
-does the same for a bare window (bench/bare_window.py). Both are started the same way (same
-interpreter, environment and working folder) and timed from spawn to that line. Runs
-alternate; the first of each is a warm-up and not counted; the median is reported.
+after the first paint of the main window, and "kindly: first page" once the database is open
+and the case list has painted its first page (then it quits); ``python -m bench.bare_window
+--exit-after-paint`` prints "bare: first paint" for a bare window (bench/bare_window.py). Both
+are started the same way (same interpreter, environment and working folder) and timed from
+spawn to each line. Runs alternate; the first of each is a warm-up and not counted; the median
+is reported.
+
+Two rows per data folder, from the same runs. "Main window shown" is the issue's target (≤ 1.3×
+the bare window): since start-up shows the window's frame (title, menus, toolbar, views, the
+case list saying "Opening your inbox…") before it opens the database, that row alone would
+flatter the app, so "first page of cases" is reported beside it: spawn to the list painted with
+the inbox open (an empty inbox on a new data folder), with its ratio to the same bare window.
 
 Two data folders: a new one (the database is created) and the 1,000,000-mention database.
 By default the operating system's file cache is warm (every run is a new process, so Python
@@ -41,7 +49,10 @@ def drop_caches() -> None:
     Path("/proc/sys/vm/drop_caches").write_text("3\n")
 
 
-def start_once(args: list[str], marker: str, cold: bool, bytecode_cache: bool = True) -> float:
+def start_once(
+    args: list[str], markers: list[str], cold: bool, bytecode_cache: bool = True
+) -> list[float]:
+    """Seconds from spawn to each marker line, in order."""
     if cold:
         drop_caches()
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
@@ -61,18 +72,19 @@ def start_once(args: list[str], marker: str, cold: bool, bytecode_cache: bool = 
         text=True,
     )
     assert process.stdout is not None
-    took = float("nan")
+    took: list[float] = []
     for line in process.stdout:  # ends when the process closes its output
-        if marker in line:
-            took = time.perf_counter() - start
-            break
+        if markers[len(took)] in line:
+            took.append(time.perf_counter() - start)
+            if len(took) == len(markers):
+                break
     try:
         process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    if took != took:
-        raise RuntimeError(f"{' '.join(args)} never printed {marker!r}")
+    if len(took) < len(markers):
+        raise RuntimeError(f"{' '.join(args)} never printed {markers[len(took)]!r}")
     return took
 
 
@@ -86,35 +98,51 @@ def main() -> int:
         help="compile Kindly from source at every start (PYTHONDONTWRITEBYTECODE=1)",
     )
     args = parser.parse_args()
-    table = Table("startup", "Start-up: new process to the main window's first paint")
+    table = Table(
+        "startup", "Start-up: new process to the main window shown, and to the first page"
+    )
     empty = DATA / "startup-empty"
-    bare = (["-m", "bench.bare_window", "--exit-after-paint"], "bare: first paint")
+    bare = (["-m", "bench.bare_window", "--exit-after-paint"], ["bare: first paint"])
 
-    def app(folder: Path) -> tuple[list[str], str]:
+    def app(folder: Path) -> tuple[list[str], list[str]]:
         argv = ["main.py", "--data-dir", str(folder), "--no-welcome", "--exit-after-paint"]
-        return argv, "kindly: first paint"
+        return argv, ["kindly: first paint", "kindly: first page"]
 
     setups = [("new data folder", app(empty), True)]
     if BIG_DB.exists():
         setups.append(("1M-mention database", app(BIG_DB.parent), False))
-    for label, (argv, marker), fresh in setups:
-        bare_times, app_times = [], []
+    spreads = []
+    for label, (argv, markers), fresh in setups:
+        bare_times, shown_times, page_times = [], [], []
         for run in range(args.runs + 1):
             if fresh and empty.exists():
                 shutil.rmtree(empty)  # every run creates its database, as a first start does
-            b = start_once(bare[0], bare[1], args.drop_caches, not args.no_bytecode_cache)
-            a = start_once(argv, marker, args.drop_caches, not args.no_bytecode_cache)
+            [b] = start_once(bare[0], bare[1], args.drop_caches, not args.no_bytecode_cache)
+            shown, page = start_once(argv, markers, args.drop_caches, not args.no_bytecode_cache)
             if run:  # the first of each is a warm-up
                 bare_times.append(b)
-                app_times.append(a)
-        a, b = median(app_times), median(bare_times)
+                shown_times.append(shown)
+                page_times.append(page)
+        b = median(bare_times)
+        shown, page = median(shown_times), median(page_times)
         table.add(
-            f"start to first paint, {label}",
-            fmt_ms(a),
+            f"start to main window shown (first paint), {label}",
+            fmt_ms(shown),
             f"bare PySide6 window: {fmt_ms(b)}",
-            a / b,
+            shown / b,
             "≤ 1.3× bare",
-            a <= 1.3 * b,
+            shown <= 1.3 * b,
+        )
+        table.add(
+            f"start to first page of cases painted, {label}",
+            fmt_ms(page),
+            f"bare PySide6 window: {fmt_ms(b)}",
+            page / b,
+        )
+        spreads.append(
+            f"{label}: bare {fmt_ms(min(bare_times))}–{fmt_ms(max(bare_times))}, shown "
+            f"{fmt_ms(min(shown_times))}–{fmt_ms(max(shown_times))}, first page "
+            f"{fmt_ms(min(page_times))}–{fmt_ms(max(page_times))}"
         )
     cache = "dropped before every run" if args.drop_caches else "warm (see --drop-caches)"
     bytecode = (
@@ -125,6 +153,11 @@ def main() -> int:
     table.note(
         f"Median of {args.runs} runs each after one warm-up, alternating; OS file cache {cache}; "
         f"{bytecode}."
+    )
+    table.note(
+        "The window is shown before the database is opened; the first page row is the same "
+        "runs to the case list painted with the inbox open (no target of its own). "
+        "Ranges: " + "; ".join(spreads) + "."
     )
     return table.finish()
 

@@ -54,3 +54,52 @@ def test_unknown_arguments_are_still_refused(capsys: pytest.CaptureFixture[str])
 
     assert exited.value.code == 2
     assert "unrecognized arguments: --no-such-option" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--demo"],
+        ["--data-dir", "d", "--no-welcome", "--exit-after-paint"],
+        ["--data-dir=d e", "--verbose", "--screenshot", "shot.png"],
+        ["--screenshot=shot.png", "--data-dir", "one", "--data-dir", "two"],
+    ],
+)
+def test_the_quick_reading_of_the_app_options_agrees_with_argparse(argv: list[str]) -> None:
+    quick = main.quick_gui_args(argv)
+    full = main.build_parser(with_commands=False).parse_args(argv)
+
+    assert quick is not None and vars(quick) == vars(full)
+    assert vars(main.parse_args(argv)) == vars(full)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sync"],
+        ["--self-test"],
+        ["--help"],
+        ["--data"],  # an abbreviation argparse would accept
+        ["--data-dir"],
+        ["--data-dir", "--demo"],
+        ["--data-dir="],
+        ["--no-such-option"],
+    ],
+)
+def test_anything_else_is_left_to_argparse(argv: list[str]) -> None:
+    assert main.quick_gui_args(argv) is None
+
+
+def test_starting_the_app_imports_neither_argparse_nor_multiprocessing() -> None:
+    code = (
+        "import sys, main\n"
+        "args = main.parse_args(['--data-dir', 'd', '--no-welcome', '--exit-after-paint'])\n"
+        "assert args.command is None and args.data_dir == 'd'\n"
+        "print(sorted(m for m in ('argparse', 'multiprocessing') if m in sys.modules))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+
+    assert run.stdout.strip() == "[]"

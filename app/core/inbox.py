@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from app.core.listening.linking import Identity, linked_ids, linked_people
-from app.core.vocab import Bucket, Network
+from app.core.views import InboxView
+from app.core.vocab import Network
 from app.storage import queries
 from app.storage.models import Account, Case, CaseEvent, Mention, Note, OutboundReply, Person
 from app.storage.queries import CaseOrder, CaseQuery, CaseRowData, SortKey
@@ -26,30 +26,6 @@ __all__ = [
     "SortKey",
     "ThreadItem",
 ]
-
-
-class InboxView(StrEnum):
-    NEEDS_REPLY = "needs_reply"
-    WAITING = "waiting"
-    RESOLVED = "resolved"
-    LEFT_ALONE = "left_alone"
-    ESCALATED = "escalated"
-    ALL = "all"
-
-    @property
-    def label(self) -> str:
-        return {
-            "needs_reply": "Needs reply",
-            "waiting": "Waiting",
-            "resolved": "Resolved",
-            "left_alone": "Left alone",
-            "escalated": "Escalated",
-            "all": "All",
-        }[self.value]
-
-    @property
-    def bucket(self) -> str | None:
-        return None if self is InboxView.ALL else Bucket(self.value).value
 
 
 @dataclass(frozen=True, slots=True)

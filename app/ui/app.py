@@ -15,18 +15,19 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.core import settings as options
-from app.core.context import AppContext
 from app.core.paths import database_path
 from app.core.resources import resource_path
-from app.storage.db import IntegrityCheck, close_database, open_database
 from app.storage.errors import DatabaseCorrupt, StorageError
-from app.ui.dialogs import Asker, DialogAsker
 from app.ui.main_window import MainWindow
-from app.ui.tasks import Runner, TaskRunner
 
-if TYPE_CHECKING:  # imported when needed: not on the way to the first paint
+# Imported when needed: start-up shows the window first, then opens the database and builds
+# the services (bench/bench_startup.py).
+if TYPE_CHECKING:
     from app.core.backups import BackupService
+    from app.core.context import AppContext
+    from app.storage.db import IntegrityCheck
+    from app.ui.dialogs import Asker
+    from app.ui.tasks import Runner
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,13 @@ class LaunchOptions:
     exit_after_paint: bool = False
     screenshot: Path | None = None
     no_welcome: bool = False
+
+
+def new_context(data_dir: Path, path: Path, demo: bool = False) -> AppContext:
+    """The services of the database just opened (tests give theirs an in-memory keyring)."""
+    from app.core.context import AppContext
+
+    return AppContext(data_dir, path, demo=demo)
 
 
 def application() -> QApplication:
@@ -76,9 +84,12 @@ def install_crash_dialog(log_file: Path) -> None:
 class Launcher:
     """Owns the current window; switching to the demo reopens the window on the demo file.
 
-    A large database gets only the cheap checks before the window opens; the full check
-    (``IntegrityCheck``) then runs on ``runner`` right after the window's first paint, and if it
-    finds damage the window closes and the latest good backup is offered, as at start-up.
+    At start-up the window is on screen before the database is opened: ``start`` is given
+    that window (``MainWindow()``, the frame) and opens the inbox in it (``attach``), with the
+    same checks and offers as ever (refused or damaged files, the latest good backup). A large
+    database gets only the cheap checks before the inbox opens; the full check
+    (``IntegrityCheck``) then runs on ``runner`` after the first page is shown, and if it finds
+    damage the window closes and the latest good backup is offered, as at start-up.
     """
 
     def __init__(
@@ -87,10 +98,28 @@ class Launcher:
         self.options = options_
         self.window: MainWindow | None = None
         self.on_window: Callable[[MainWindow], None] | None = None
-        self.asker: Asker = asker or DialogAsker(None)  # questions before there is a window
-        self.runner: Runner = runner or TaskRunner()  # the integrity check, apart from the window's
+        self._asker = asker
+        self._runner = runner
         self.check: IntegrityCheck | None = None  # the full check running or about to run
         self.on_closed: Callable[[], None] | None = None  # damage found later, no window left
+
+    @property
+    def asker(self) -> Asker:
+        """Questions at start-up: over the window when there is one."""
+        if self._asker is None:
+            from app.ui.dialogs import DialogAsker
+
+            self._asker = DialogAsker(self.window)
+        return self._asker
+
+    @property
+    def runner(self) -> Runner:
+        """Where the integrity check runs, apart from the window's tasks."""
+        if self._runner is None:
+            from app.ui.tasks import TaskRunner
+
+            self._runner = TaskRunner()
+        return self._runner
 
     def stop_check(self) -> None:
         """Cancel the background check (it stops within milliseconds) and wait for it."""
@@ -100,14 +129,20 @@ class Launcher:
             self.runner.wait()
 
     def _close_window(self) -> None:
+        """Close the window on the current database (a frame still waiting for one stays)."""
+        from app.storage.db import close_database
+
         self.stop_check()
-        if self.window is not None:  # first: its background sync must stop before the switch
+        if self.window is not None and self.window.attached:  # first: its sync must stop
             self.window.close()
             self.window.deleteLater()
             self.window = None
         close_database()
 
     def open(self, demo: bool) -> MainWindow:
+        """Open the database and show it: in the waiting frame if any, else a new window."""
+        from app.storage.db import IntegrityCheck, open_database
+
         self._close_window()
         if demo:
             from app.core.demo import open_demo_database
@@ -117,9 +152,13 @@ class Launcher:
             path = database_path(self.options.data_dir)
             if open_database(path, defer_full_check=True).full_check_pending:
                 self.check = IntegrityCheck(path)
-        context = AppContext(self.options.data_dir, path, demo=demo)
+        context = new_context(self.options.data_dir, path, demo=demo)
         context.templates.seed()
-        self.window = MainWindow(context)
+        frame = self.window
+        if frame is not None and not frame.attached:
+            frame.attach(context)
+        else:
+            self.window = MainWindow(context)
         if self.options.screenshot:  # the same picture whatever size the window had last
             self.window.resize(1400, 860)
         self.window.demo_requested.connect(lambda: self.open(demo=True))
@@ -128,7 +167,7 @@ class Launcher:
             self.on_window(self.window)
         if self.check is not None:
             check = self.check
-            self.window.first_painted.connect(lambda: self._run_check(check))
+            self.window.first_page_shown.connect(lambda: self._run_check(check))
         self.window.show()
         if not (self.options.exit_after_paint or self.options.screenshot):
             self.window.start_background_sync()
@@ -158,8 +197,11 @@ class Launcher:
         if window is None and self.on_closed is not None:
             self.on_closed()
 
-    def start(self, demo: bool) -> MainWindow | None:
-        """Open the app; a damaged database offers the latest good backup (None: not opened)."""
+    def start(self, demo: bool, frame: MainWindow | None = None) -> MainWindow | None:
+        """Open the app (in ``frame``, a window already on screen, if given); a damaged
+        database offers the latest good backup (None: not opened)."""
+        if frame is not None:
+            self.window = frame
         try:
             return self.open(demo)
         except DatabaseCorrupt as error:
@@ -210,6 +252,7 @@ class Launcher:
         self, backups: BackupService, backup: Path, on_failure_reopen: bool
     ) -> MainWindow | None:
         from app.core.backups import BackupError, settle_after_restore
+        from app.storage.db import open_database
 
         try:
             report = backups.restore(backup)
@@ -230,8 +273,10 @@ class Launcher:
         return window
 
     def offer_welcome(self) -> None:
+        from app.core import settings as options
+
         window = self.window
-        if window is None or window.context.demo:
+        if window is None or not window.attached or window.context.demo:
             return
         settings = window.context.settings
         if window.context.has_accounts() or settings.get(options.DEMO_OFFERED):
@@ -261,35 +306,63 @@ class Launcher:
 
 
 def run_gui(launch: LaunchOptions) -> int:
+    """Show the window, then open the database in it once it has painted.
+
+    With ``--exit-after-paint`` it prints "kindly: first paint" when the window has painted
+    (the frame) and "kindly: first page" when the case list has painted with the inbox open,
+    then quits (bench/bench_startup.py times both).
+    """
     app = application()
     install_crash_dialog(launch.log_file)
+    window = MainWindow()  # the frame: no database needed yet
     launcher = Launcher(launch)
-    try:
-        opened = launcher.start(demo=launch.demo)
-    except StorageError as error:
-        log.error("cannot open the database: %s", error.user_message)
-        QMessageBox.critical(None, "Kindly cannot open its database", error.user_message)
-        return 2
-    if opened is None:  # a damaged database, and no backup restored
-        return 2
-    window = opened
-    if launch.exit_after_paint or launch.screenshot:
+    timing = launch.exit_after_paint or launch.screenshot
+    code = 0
 
-        def finish() -> None:
-            if launch.screenshot and launcher.window is not None:
-                launcher.window.grab().save(str(launch.screenshot))
+    def fail(status: int) -> None:
+        nonlocal code
+        code = status
+        if launcher.window is not None and not launcher.window.attached:
+            launcher.window.close()
+        app.exit(status)
+
+    def begin() -> None:
+        try:
+            opened = launcher.start(demo=launch.demo, frame=window)
+        except StorageError as error:
+            log.error("cannot open the database: %s", error.user_message)
+            QMessageBox.critical(window, "Kindly cannot open its database", error.user_message)
+            fail(2)
+            return
+        if opened is None:  # a damaged database, and no backup restored
+            fail(2)
+            return
+        if timing:
+            opened.first_page_shown.connect(
+                lambda: QTimer.singleShot(200 if launch.screenshot else 0, finish)
+            )
+        elif not launch.no_welcome:
+            QTimer.singleShot(0, launcher.offer_welcome)
+
+    def finish() -> None:
+        if launch.screenshot and launcher.window is not None:
+            launcher.window.grab().save(str(launch.screenshot))
+        print("kindly: first page", flush=True)
+        app.quit()
+
+    def painted() -> None:
+        if launch.exit_after_paint:
             print("kindly: first paint", flush=True)
-            app.quit()
+        QTimer.singleShot(0, begin)  # after the paint has reached the screen
 
-        window.first_painted.connect(
-            lambda: QTimer.singleShot(200 if launch.screenshot else 0, finish)
-        )
-    elif not launch.no_welcome:
-        QTimer.singleShot(0, launcher.offer_welcome)
+    window.first_painted.connect(painted)
+    window.show()
     launcher.on_closed = app.quit  # damage found after the first paint, and no backup restored
-    code = app.exec()
+    status = app.exec()
     launcher.stop_check()
     if launcher.window is not None:
         launcher.window.shutdown()
+    from app.storage.db import close_database
+
     close_database()
-    return int(code)
+    return code or int(status)

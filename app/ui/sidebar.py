@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
-from app.core.inbox import InboxView
+from app.core.views import InboxView
 from app.core.vocab import Network
 
 ViewRole = Qt.ItemDataRole.UserRole + 1

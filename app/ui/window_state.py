@@ -27,8 +27,12 @@ class WindowState:
         state = self.settings.value("window/state")
         if isinstance(state, QByteArray):
             window.restoreState(state)
+        self.restore_splitters(splitters)
+        return bool(restored)
+
+    def restore_splitters(self, splitters: dict[str, QSplitter]) -> None:
+        """Splitters made after the window was restored (the case pane, once the inbox opens)."""
         for name, splitter in splitters.items():
             value = self.settings.value(f"splitters/{name}")
             if isinstance(value, QByteArray):
                 splitter.restoreState(value)
-        return bool(restored)

@@ -304,7 +304,7 @@ def test_the_welcome_screen_offers_to_add_an_account(
         qtbot.addWidget(win)
         return win
 
-    monkeypatch.setattr(app_module, "AppContext", context)
+    monkeypatch.setattr(app_module, "new_context", context)
     monkeypatch.setattr(app_module, "MainWindow", window)
     launcher = app_module.Launcher(app_module.LaunchOptions(data_dir, data_dir / "log.txt"))
     win = launcher.open(demo=False)

@@ -162,11 +162,7 @@ def launcher(qtbot, data_dir: Path, asker, qsettings, monkeypatch) -> Iterator[a
         return win
 
     monkeypatch.setattr(app_module, "MainWindow", window)
-    monkeypatch.setattr(
-        app_module,
-        "AppContext",
-        lambda *a, **kw: new_context(*a, **kw),  # type: ignore[misc]
-    )
+    monkeypatch.setattr(app_module, "new_context", new_context)
     options_ = app_module.LaunchOptions(data_dir, data_dir / "log.txt", exit_after_paint=True)
     launch = app_module.Launcher(options_, asker=asker)
     yield launch

@@ -77,7 +77,7 @@ def launcher(qtbot, data_dir: Path, asker, qsettings, monkeypatch) -> Iterator[a
         return AppContext(*args, secrets=SecretStore(MemoryKeyring()), **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(app_module, "MainWindow", window)
-    monkeypatch.setattr(app_module, "AppContext", context)
+    monkeypatch.setattr(app_module, "new_context", context)
     options = app_module.LaunchOptions(data_dir, data_dir / "log.txt", exit_after_paint=True)
     launch = app_module.Launcher(options, asker=asker)
     yield launch

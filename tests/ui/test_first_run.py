@@ -106,7 +106,7 @@ def launcher(
         qtbot.addWidget(win)
         return win
 
-    monkeypatch.setattr(app_module, "AppContext", context)
+    monkeypatch.setattr(app_module, "new_context", context)
     monkeypatch.setattr(app_module, "MainWindow", window)
     opened = app_module.Launcher(app_module.LaunchOptions(data_dir, data_dir / "log.txt"))
     yield opened

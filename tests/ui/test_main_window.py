@@ -169,7 +169,7 @@ def test_views_and_networks_filter_the_list(qtbot, window: MainWindow) -> None:
 
 def test_mention_text_is_shown_as_plain_text(qtbot, window: MainWindow) -> None:
     window.search.setText("pwned")
-    window._run_search()
+    window.case_list.run_search()
     assert window.model.rowCount() >= 1
     window.select_row(0)
     shown = window.case_pane.thread.toPlainText()
@@ -194,7 +194,7 @@ def test_person_panel_sets_stance_and_notes(qtbot, window: MainWindow) -> None:
 
 def test_shortcut_sheet_opens_with_question_mark(qtbot, window: MainWindow) -> None:
     press(qtbot, window, "?")
-    assert window._sheet.isVisible()
+    assert window.dialogs._sheet is not None and window.dialogs._sheet.isVisible()
 
 
 def test_case_list_model_passes_the_model_tester(qtmodeltester, demo_context) -> None:

@@ -1,0 +1,148 @@
+"""The main window's own actions, toolbar and menus, built with the window's frame.
+
+Only PySide6 here: the frame (title, menus, toolbar, sidebar, list area) goes on screen before
+the database is opened (bench/bench_startup.py), so these are made first, disabled, and enabled
+once the inbox is attached (``WindowActions.enable``). Each slot is a window method; the
+helpers that own most of them (``CaseActions``, ``DataCare``, ``Reporting``) exist only from
+then on. ``PolicyActions`` and ``ListeningActions`` add their own menus at that point too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar
+
+
+class Host(Protocol):
+    """The window's slots the actions call (``MainWindow`` is one)."""
+
+    def move(self, step: int) -> None: ...
+    def focus_composer(self) -> None: ...
+    def resolve(self) -> None: ...
+    def leave_alone(self) -> None: ...
+    def mark_waiting(self) -> None: ...
+    def escalate(self) -> None: ...
+    def reopen(self) -> None: ...
+    def add_case_note(self) -> None: ...
+    def focus_search(self) -> None: ...
+    def show_shortcuts(self) -> None: ...
+    def sync_now(self) -> None: ...
+    def open_accounts(self) -> None: ...
+    def edit_settings(self) -> None: ...
+    def focus_list(self) -> None: ...
+    def open_reports(self) -> None: ...
+    def board_report(self) -> None: ...
+    def export_cases(self) -> None: ...
+    def back_up_now(self) -> None: ...
+    def open_backups(self) -> None: ...
+    def close(self) -> bool: ...
+    def addAction(self, action: QAction) -> None: ...
+    def addToolBar(self, toolbar: QToolBar) -> None: ...
+    def menuBar(self) -> QMenuBar: ...
+
+
+class WindowActions:
+    """The actions (``act_*``), the "Case" toolbar and the File, Case, View and Help menus."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        h = host
+        self.act_next = self._action("Next", "J", lambda: h.move(1), "Next case")
+        self.act_prev = self._action("Previous", "K", lambda: h.move(-1), "Previous case")
+        self.act_reply = self._action("Reply", "R", h.focus_composer)
+        self.act_resolve = self._action("Resolve", "E", h.resolve)
+        self.act_leave = self._action("Leave alone", "L", h.leave_alone)
+        self.act_wait = self._action("Waiting", "W", h.mark_waiting, "Waiting on them")
+        self.act_escalate = self._action("Escalate", "X", h.escalate, "Move to phone or email")
+        self.act_reopen = self._action("Reopen", "O", h.reopen)
+        self.act_note = self._action("Note", "N", h.add_case_note, "Add a note to the case")
+        self.act_search = self._action("Search", "/", h.focus_search)
+        self.act_help = self._action("Shortcuts", "?", h.show_shortcuts, "Keyboard shortcuts")
+        self.act_refresh = self._action(
+            "Sync now", "F5", h.sync_now, "Fetch new mentions and send queued replies"
+        )
+        self.act_accounts = self._action("Accounts…", "", h.open_accounts, "Connect networks")
+        self.act_settings = self._action("Organisation details…", "", h.edit_settings)
+        self.act_escape = self._action("Back to the list", "Esc", h.focus_list)
+        self.act_reports = self._action("Reports…", "", h.open_reports)
+        self.act_board = self._action("Board report (PDF)…", "", h.board_report)
+        self.act_export = self._action("Export or import cases…", "", h.export_cases)
+        self.act_backup = self._action("Back up now", "", h.back_up_now)
+        self.act_backups = self._action("Backups and restore…", "", h.open_backups)
+        # Until the inbox is open only these do anything (the rest need the database).
+        self.always = (self.act_help, self.act_search, self.act_escape)
+        self.toolbar = QToolBar("Case")
+        self.toolbar.setObjectName("case-toolbar")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for action in (
+            self.act_prev,
+            self.act_next,
+            self.act_reply,
+            self.act_resolve,
+            self.act_leave,
+            self.act_wait,
+            self.act_escalate,
+            self.act_reopen,
+            self.act_note,
+            self.act_refresh,
+            self.act_help,
+        ):
+            self.toolbar.addAction(action)
+        host.addToolBar(self.toolbar)
+        self.menus = host.menuBar()
+        self.file_menu = self.menus.addMenu("&File")
+        self.file_menu.addAction(self.act_accounts)
+        self.file_menu.addAction(self.act_refresh)
+        self.file_menu.addAction(self.act_settings)
+        self.file_menu.addSeparator()
+        for action in (self.act_reports, self.act_board, self.act_export):
+            self.file_menu.addAction(action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.act_backup)
+        self.file_menu.addAction(self.act_backups)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction("Quit", QKeySequence.StandardKey.Quit, host.close)
+        self.case_menu = self.menus.addMenu("&Case")
+        for action in (
+            self.act_next,
+            self.act_prev,
+            self.act_reply,
+            self.act_resolve,
+            self.act_leave,
+            self.act_wait,
+            self.act_escalate,
+            self.act_reopen,
+            self.act_note,
+        ):
+            self.case_menu.addAction(action)
+        view_menu = self.menus.addMenu("&View")
+        view_menu.addAction(self.act_search)
+        view_menu.addAction(self.act_refresh)
+        self.help_menu: QMenu = self.menus.addMenu("&Help")
+        self.help_menu.addAction(self.act_help)
+        self.enable(False)
+
+    def _action(self, text: str, keys: str, slot: Callable[[], object], tip: str = "") -> QAction:
+        action = QAction(text, self.host)  # type: ignore[call-overload]
+        if keys:
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{tip or text} ({keys})" if keys else tip or text)
+        action.triggered.connect(slot)
+        self.host.addAction(action)
+        return action
+
+    def enable(self, on: bool, backups: bool = True) -> None:
+        """All actions on once the inbox is open (the backup ones only where backups work)."""
+        for name, action in vars(self).items():
+            if name.startswith("act_") and action not in self.always:
+                action.setEnabled(on and (backups or name not in ("act_backup", "act_backups")))
+
+    def help_menu_last(self) -> None:
+        """Menus added by the helpers go before Help, which stays at the end."""
+        self.menus.removeAction(self.help_menu.menuAction())
+        self.menus.addAction(self.help_menu.menuAction())
