@@ -16,6 +16,7 @@ Everything here is pure: ``MentionFacts`` in, ``Decision`` out.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -144,6 +145,12 @@ class Decision:
     outcome: Outcome
     rule: Rule | None
     target: timedelta | None  # reply within this much office time; None when not answering
+    # The sentence kept in the case history, written once: triage compares it with the last
+    # decision on record for every case it ranks.
+    _detail: str = field(default="", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_detail", self._sentence())
 
     @property
     def actor(self) -> str:
@@ -160,6 +167,9 @@ class Decision:
     @property
     def detail(self) -> str:
         """The sentence kept in the case history."""
+        return self._detail
+
+    def _sentence(self) -> str:
         reason = self.reason
         if self.outcome is Outcome.RESPOND:
             head = f"Respond within {hours_text(self.target)}"
@@ -289,81 +299,331 @@ def _check_conditions(when: Conditions, where: tuple[str | int, ...]) -> None:
 # -- evaluation -----------------------------------------------------------------------------
 
 
+# Rules are read once per mention at ingest, thousands of times a second, so the engine avoids
+# running each rule's expressions over the text when it can tell from cheaper facts that they
+# cannot match. Everything below keeps the decision exactly what the plain reading above gives:
+# the first enabled rule whose conditions all hold (tests/core/policy/test_engine_equivalence.py
+# compares both over thousands of mentions).
+
+_TOKEN = re.compile(r"\w+")
+# The non-ASCII characters Python's case-insensitive matching takes for an ASCII letter
+# (U+0130 İ and U+0131 ı for i, U+017F ſ for s, U+212A Kelvin for k). Lowering the text after
+# this keeps every character a single character and a word character exactly when it was one,
+# so the words of the folded text are the folded words of the text (a test checks every code
+# point against ``re``).
+_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+VERDICT_CACHE = 20_000  # texts whose rule results are remembered (campaign copy-paste repeats)
+
+
+@dataclass(frozen=True, slots=True)
+class _WordKeys:
+    """What must be in a text for a word list to match. Each entry gives keys: the leading run
+    of word characters of each of its words, folded, ASCII only. In a text the entry matches,
+    each key is a whole word of the folded text, or the start of one for the last word of an
+    entry ending in *. ``words`` holds the one-key entries, ``prefixes`` the one-prefix ones,
+    ``phrases`` the others (all their keys must be there)."""
+
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+    phrases: tuple[tuple[frozenset[str], tuple[str, ...]], ...]
+
+
+def word_keys(words: Sequence[str]) -> _WordKeys | None:
+    """The keys of ``words_regex(words)``, or None when an entry has no key that is safe to test
+    (none of its words starts with an ASCII word character)."""
+    single: set[str] = set()
+    prefixes: list[str] = []
+    phrases: list[tuple[frozenset[str], tuple[str, ...]]] = []
+    for word in words:
+        word = word.strip()
+        if not word:
+            continue
+        pieces = word.rstrip("*").strip().split()
+        exact: set[str] = set()
+        starts: list[str] = []
+        for index, piece in enumerate(pieces):
+            run = _TOKEN.match(piece)
+            if run is None or not run.group().isascii():
+                continue
+            key = run.group().lower()
+            last = index == len(pieces) - 1
+            # Only the last word of an entry ending in * may run on in the text.
+            if last and word.endswith("*") and run.group() == piece:
+                starts.append(key)
+            else:
+                exact.add(key)
+        if not exact and not starts:
+            return None
+        if len(exact) + len(starts) == 1:
+            single.update(exact)
+            prefixes.extend(starts)
+        else:
+            phrases.append((frozenset(exact), tuple(starts)))
+    return _WordKeys(frozenset(single), tuple(dict.fromkeys(prefixes)), tuple(phrases))
+
+
+_SPECIAL = re.compile("[\u0130\u0131\u017f\u212a]")
+
+
+def fold_case(text: str) -> str:
+    """Lower case, with the letters ``re.IGNORECASE`` takes for ASCII ones made ASCII."""
+    if text.isascii() or _SPECIAL.search(text) is None:
+        return text.lower()
+    return text.translate(_FOLD).lower()
+
+
+class _Scan:
+    """One text as the rules look at it; the folded text and its words are made on first use."""
+
+    __slots__ = ("folded", "link", "text", "words")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.folded: str | None = None
+        self.words: set[str] | None = None
+        self.link: bool | None = None
+
+    def may_contain(self, keys: _WordKeys) -> bool:
+        """False only when no entry of the word list can match (True: run the expression)."""
+        folded = self.folded
+        if folded is None:
+            folded = self.folded = fold_case(self.text)
+        words = self.words
+        if words is None:
+            words = self.words = set(_TOKEN.findall(folded))
+        if not words.isdisjoint(keys.words):
+            return True
+        for key in keys.prefixes:
+            if key in folded:
+                return True
+        for exact, starts in keys.phrases:
+            if exact <= words and all(key in folded for key in starts):
+                return True
+        return False
+
+    def has_link(self) -> bool:
+        if self.link is None:
+            self.link = has_link(self.text)
+        return self.link
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
+    """One enabled rule with its conditions laid flat, checked cheapest first."""
+
     rule: Rule
     words: re.Pattern[str] | None
     pattern: re.Pattern[str] | None
     networks: frozenset[Network]
     stances: frozenset[Stance]
+    keys: _WordKeys | None  # None: the words expression always runs (or there are no words)
+    min_followers: int | None
+    sentiment_below: float | None
+    sentiment_above: float | None
+    reply_to_us: bool | None
+    on_watch_list: bool | None
+    has_link: bool | None
+    reads_facts: bool  # any condition on who wrote it, where, how they feel
+    reads_text: bool  # any condition on the text (words, pattern, link)
+    known: int  # this rule's bit in a text's verdicts: its text conditions were checked
+    holds: int  # … and they hold
+
+    @classmethod
+    def of(cls, rule: Rule, index: int) -> _Compiled:
+        when = rule.when
+        words = words_regex(when.words)
+        return cls(
+            rule,
+            words,
+            re.compile(when.pattern, re.IGNORECASE) if when.pattern else None,
+            frozenset(when.networks),
+            frozenset(when.stances),
+            word_keys(when.words) if words is not None else None,
+            when.min_followers,
+            when.sentiment_below,
+            when.sentiment_above,
+            when.reply_to_us,
+            when.on_watch_list,
+            when.has_link,
+            bool(when.networks or when.stances)
+            or any(
+                v is not None
+                for v in (
+                    when.min_followers,
+                    when.sentiment_below,
+                    when.sentiment_above,
+                    when.reply_to_us,
+                    when.on_watch_list,
+                )
+            ),
+            words is not None or bool(when.pattern) or when.has_link is not None,
+            1 << (2 * index),
+            1 << (2 * index + 1),
+        )
+
+    def text_holds(self, scan: _Scan) -> bool:
+        """The conditions on the text alone: link, words, pattern."""
+        if self.has_link is not None and scan.has_link() != self.has_link:
+            return False
+        if self.words is not None:
+            if self.keys is not None and not scan.may_contain(self.keys):
+                return False
+            if self.words.search(scan.text) is None:
+                return False
+        return self.pattern is None or self.pattern.search(scan.text) is not None
 
 
 class PolicyEngine:
-    """A checked policy with its expressions compiled once, for evaluating many cases."""
+    """A checked policy with its expressions compiled once, for evaluating many cases.
 
-    def __init__(self, policy: Policy) -> None:
+    The text conditions of each rule are remembered per text (a bounded cache, least recently
+    used text leaving first), so a text that comes again is not scanned again: the cache lives
+    and dies with the engine, i.e. with the policy it was made for."""
+
+    def __init__(self, policy: Policy, cache_size: int = VERDICT_CACHE) -> None:
         check_policy(policy)
         self.policy = policy
         self._watch = frozenset(normalise_handle(h) for h in policy.watch_list)
-        self._rules = [
-            _Compiled(
-                rule,
-                words_regex(rule.when.words),
-                re.compile(rule.when.pattern, re.IGNORECASE) if rule.when.pattern else None,
-                frozenset(rule.when.networks),
-                frozenset(rule.when.stances),
-            )
-            for rule in policy.rules
-            if rule.enabled
-        ]
+        enabled = [rule for rule in policy.rules if rule.enabled]
+        self._rules = tuple(_Compiled.of(rule, i) for i, rule in enumerate(enabled))
+        self._verdicts: dict[str, int] = {}
+        self._decisions: dict[tuple[int, timedelta], Decision] = {}
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
 
     def on_watch_list(self, handle: str) -> bool:
         return normalise_handle(handle) in self._watch
 
     def matching_rule(self, facts: MentionFacts) -> Rule | None:
         """The first enabled rule whose conditions all hold, or None."""
-        text = facts.text[:MAX_SCAN]
-        link: bool | None = None
-        for compiled in self._rules:
-            when = compiled.rule.when
-            if compiled.networks and facts.network not in compiled.networks:
-                continue
-            if compiled.stances and facts.stance not in compiled.stances:
-                continue
-            if when.min_followers is not None and (
-                facts.follower_count is None or facts.follower_count < when.min_followers
-            ):
-                continue
-            if when.sentiment_below is not None and (
-                facts.sentiment is None or not facts.sentiment < when.sentiment_below
-            ):
-                continue
-            if when.sentiment_above is not None and (
-                facts.sentiment is None or not facts.sentiment > when.sentiment_above
-            ):
-                continue
-            if when.reply_to_us is not None and facts.reply_to_us != when.reply_to_us:
-                continue
-            if when.on_watch_list is not None and (
-                self.on_watch_list(facts.author_handle) != when.on_watch_list
-            ):
-                continue
-            if when.has_link is not None:
-                if link is None:
-                    link = has_link(text)
-                if link != when.has_link:
+        return self.first_match(
+            facts.text,
+            facts.network,
+            facts.stance,
+            facts.follower_count,
+            facts.sentiment,
+            facts.reply_to_us,
+            facts.author_handle,
+        )
+
+    def first_match(
+        self,
+        text: str,
+        network: Network,
+        stance: Stance = Stance.UNKNOWN,
+        follower_count: int | None = None,
+        sentiment: float | None = None,
+        reply_to_us: bool = False,
+        author_handle: str = "",
+    ) -> Rule | None:
+        """``matching_rule`` without building ``MentionFacts`` (pure; the same answer)."""
+        index = self._first(
+            text, network, stance, follower_count, sentiment, reply_to_us, author_handle
+        )
+        return None if index < 0 else self._rules[index].rule
+
+    def _first(
+        self,
+        text: str,
+        network: Network,
+        stance: Stance,
+        follower_count: int | None,
+        sentiment: float | None,
+        reply_to_us: bool,
+        author_handle: str,
+    ) -> int:
+        """The index of the first rule that holds among the enabled ones, or -1."""
+        key = text[:MAX_SCAN]
+        lock = self._lock
+        verdicts = self._verdicts
+        with lock:
+            seen = verdicts.pop(key, None)
+            if seen is not None:
+                verdicts[key] = seen  # now the most recently used
+        bits = seen or 0
+        scan: _Scan | None = None
+        watched: bool | None = None
+        found = -1
+        for index, compiled in enumerate(self._rules):
+            if compiled.reads_facts:
+                if compiled.networks and network not in compiled.networks:
                     continue
-            if compiled.words is not None and compiled.words.search(text) is None:
-                continue
-            if compiled.pattern is not None and compiled.pattern.search(text) is None:
-                continue
-            return compiled.rule
-        return None
+                if compiled.stances and stance not in compiled.stances:
+                    continue
+                least = compiled.min_followers
+                if least is not None and (follower_count is None or follower_count < least):
+                    continue
+                below = compiled.sentiment_below
+                if below is not None and (sentiment is None or not sentiment < below):
+                    continue
+                above = compiled.sentiment_above
+                if above is not None and (sentiment is None or not sentiment > above):
+                    continue
+                if compiled.reply_to_us is not None and reply_to_us != compiled.reply_to_us:
+                    continue
+                if compiled.on_watch_list is not None:
+                    if watched is None:
+                        watched = bool(self._watch) and self.on_watch_list(author_handle)
+                    if watched != compiled.on_watch_list:
+                        continue
+            if compiled.reads_text:
+                if bits & compiled.known:
+                    holds = bool(bits & compiled.holds)
+                else:
+                    if scan is None:
+                        scan = _Scan(key)
+                    holds = compiled.text_holds(scan)
+                    bits |= compiled.known | (compiled.holds if holds else 0)
+                if not holds:
+                    continue
+            found = index
+            break
+        if bits != (seen or 0):
+            with lock:
+                if key not in verdicts and len(verdicts) >= self._cache_size:
+                    del verdicts[next(iter(verdicts))]  # the least recently used
+                verdicts[key] = verdicts.get(key, 0) | bits
+        return found
 
     def evaluate(self, facts: MentionFacts, standard_target: timedelta) -> Decision:
-        rule = self.matching_rule(facts)
-        if rule is None:
+        return self.decide(
+            standard_target,
+            facts.text,
+            facts.network,
+            facts.stance,
+            facts.follower_count,
+            facts.sentiment,
+            facts.reply_to_us,
+            facts.author_handle,
+        )
+
+    def decide(
+        self,
+        standard_target: timedelta,
+        text: str,
+        network: Network,
+        stance: Stance = Stance.UNKNOWN,
+        follower_count: int | None = None,
+        sentiment: float | None = None,
+        reply_to_us: bool = False,
+        author_handle: str = "",
+    ) -> Decision:
+        """``evaluate`` without building ``MentionFacts``; pure. Decisions are shared: one per
+        rule and standard target (they are frozen)."""
+        index = self._first(
+            text, network, stance, follower_count, sentiment, reply_to_us, author_handle
+        )
+        made = self._decisions.get((index, standard_target))
+        if made is None:
+            made = self._decision(index, standard_target)
+            if len(self._decisions) < 1_000:  # a standard target changes rarely
+                self._decisions[(index, standard_target)] = made
+        return made
+
+    def _decision(self, index: int, standard_target: timedelta) -> Decision:
+        if index < 0:
             return Decision(Outcome.RESPOND, None, standard_target)
+        rule = self._rules[index].rule
         if not rule.outcome.has_clock:
             return Decision(rule.outcome, rule, None)
         hours = rule.respond_within_hours

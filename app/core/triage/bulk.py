@@ -8,7 +8,8 @@ field's ``db_value``, so the rows stored are exactly what peewee would have stor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import peewee as pw
 
@@ -23,8 +24,39 @@ def _table(model: type[pw.Model]) -> str:
     return _quote(model._meta.table_name)
 
 
-def _convert(fields: Sequence[pw.Field], row: Sequence[object]) -> tuple[object, ...]:
-    return tuple(f.db_value(v) for f, v in zip(fields, row, strict=True))
+def _converters(fields: Sequence[pw.Field]) -> list[Callable[[Any], object]]:
+    """Each field's ``db_value``; a value passed again as the very same object (the run's
+    "now" in every row) is converted once (a timestamp's ``strftime`` costs ~2 µs)."""
+    return [_same_once(f.db_value) for f in fields]
+
+
+def _same_once(convert: Callable[[Any], object]) -> Callable[[Any], object]:
+    last: list[object] = [_NOTHING, None]
+
+    def converted(value: object) -> object:
+        if value is last[0]:
+            return last[1]
+        result = convert(value)
+        last[0], last[1] = value, result
+        return result
+
+    return converted
+
+
+_NOTHING = object()
+
+
+def _convert_all(
+    fields: Sequence[pw.Field], rows: Iterable[Sequence[object]]
+) -> list[tuple[object, ...]]:
+    converters = _converters(fields)
+    width = len(converters)
+    values = []
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"a row of {len(row)} values for {width} columns")
+        values.append(tuple([c(v) for c, v in zip(converters, row, strict=True)]))
+    return values
 
 
 def update_rows(
@@ -40,8 +72,7 @@ def update_rows(
     sql = f"UPDATE {_table(model)} SET {assignments} WHERE {_quote(key.column_name)} = {param}"
     if extra_where:
         sql += f" AND ({extra_where})"
-    fields = [*set_fields, key]
-    values = [_convert(fields, row) for row in rows]
+    values = _convert_all([*set_fields, key], rows)
     if values:
         database.cursor().executemany(sql, values)
     return len(values)
@@ -55,7 +86,7 @@ def insert_rows(
     columns = ", ".join(_quote(f.column_name) for f in fields)
     marks = ", ".join(param for _ in fields)
     sql = f"INSERT INTO {_table(model)} ({columns}) VALUES ({marks})"
-    values = [_convert(fields, row) for row in rows]
+    values = _convert_all(fields, rows)
     if values:
         database.cursor().executemany(sql, values)
     return len(values)

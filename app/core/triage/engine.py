@@ -31,7 +31,7 @@ from app.core.triage.decisions import decide_as_officer
 from app.core.triage.facts import CHUNK as FACTS_CHUNK
 from app.core.triage.facts import CaseFacts, load_case_facts
 from app.core.triage.office_hours import Deadline, deadline
-from app.core.triage.priority import PriorityInputs, prioritise
+from app.core.triage.priority import score_and_why
 from app.core.triage.sentiment import SentimentScorer, correct_sentiment, score_unscored
 from app.core.vocab import Bucket, CaseStatus, EventKind
 from app.storage.models import Case, CaseEvent, database
@@ -75,35 +75,35 @@ def officer_involved(facts: CaseFacts) -> bool:
 def plan_case(
     facts: CaseFacts, decision: Decision, config: TriageConfig, now: datetime
 ) -> CasePlan:
-    """Pure: from the facts of a case and the policy's decision, what to store."""
-    leaves = decision.outcome in (Outcome.LEAVE_ALONE, Outcome.SPAM)
+    """Pure: from the facts of a case and the policy's decision, what to store.
+
+    Runs for every case sync touches, so it builds nothing it does not store: the score and why
+    line come from ``score_and_why`` (what ``prioritise`` gives, without its parts)."""
+    outcome = decision.outcome
+    leaves = outcome is Outcome.LEAVE_ALONE or outcome is Outcome.SPAM
     suggested_only = leaves and officer_involved(facts)
-    effective = decision
+    effective, target = outcome, decision.target
     if suggested_only:
-        effective = Decision(Outcome.RESPOND, decision.rule, config.response_target)
+        effective, target = Outcome.RESPOND, config.response_target
     clock: Deadline | None = None
-    if effective.target is not None:
+    if target is not None:
         clock = deadline(
-            config.office_hours, facts.clock_start, effective.target, now, config.at_risk_fraction
+            config.office_hours, facts.clock_start, target, now, config.at_risk_fraction
         )
-    rule_name = decision.rule.name if decision.rule else None
-    suggestion = f"suggests {decision.outcome.label.lower()}" if suggested_only else ""
-    priority = prioritise(
-        PriorityInputs(
-            outcome=effective.outcome,
-            sentiment=facts.newest_sentiment,
-            followers=facts.follower_count,
-            deadline=clock,
-            rule_name=rule_name,
-            suggestion=suggestion,
-        )
+    rule = decision.rule
+    score, why = score_and_why(
+        effective,
+        facts.newest_sentiment,
+        facts.follower_count,
+        clock,
+        rule.name if rule else None,
+        f"suggests {outcome.label.lower()}" if suggested_only else "",
     )
-    record = not suggested_only and (decision.actor, decision.detail) != (
-        facts.last_decision_actor,
-        facts.last_decision_detail,
+    record = not suggested_only and (
+        decision.detail != facts.last_decision_detail or decision.actor != facts.last_decision_actor
     )
     due_at = clock.due_at if clock else None
-    changed = (priority.score, due_at, priority.why) != (
+    changed = (score, due_at, why) != (
         facts.stored_priority,
         facts.stored_due_at,
         facts.stored_why,
@@ -111,9 +111,9 @@ def plan_case(
     return CasePlan(
         case_id=facts.case_id,
         decision=decision,
-        priority=priority.score,
+        priority=score,
         due_at=due_at,
-        why=priority.why,
+        why=why,
         leave=leaves and not suggested_only,
         suggested_only=suggested_only,
         record=record,
@@ -150,7 +150,17 @@ class Triage:
         return self._engine
 
     def decide(self, facts: CaseFacts) -> Decision:
-        return self._engine.evaluate(facts.mention_facts(), self.config.response_target)
+        """The policy's decision on the case's newest mention (``facts.mention_facts()``)."""
+        return self._engine.decide(
+            self.config.response_target,
+            facts.newest_text,
+            facts.network,
+            facts.stance,
+            facts.follower_count,
+            facts.newest_sentiment,
+            facts.reply_to_us,
+            facts.handle,
+        )
 
     def plan(self, facts: CaseFacts, now: datetime | None = None) -> CasePlan:
         return plan_case(facts, self.decide(facts), self.config, now or self.clock())
@@ -166,7 +176,12 @@ class Triage:
         now = now or self.clock()
         report = TriageReport()
         facts = load_case_facts(case_ids)
-        plans = [self.plan(f, now) for f in facts.values() if f.status in AUTOMATIC_STATUSES]
+        config, decide = self.config, self.decide
+        plans = [
+            plan_case(f, decide(f), config, now)
+            for f in facts.values()
+            if f.status in AUTOMATIC_STATUSES
+        ]
         if plans:
             with database.atomic():
                 self._write(plans, now, report)

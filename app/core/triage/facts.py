@@ -68,11 +68,14 @@ def _stamp(value: object) -> datetime:
     return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
+# Enum members by stored value: a dict look-up, where calling the enum cost ~1 µs a field.
+_STANCES: dict[object, Stance] = {s.value: s for s in Stance}
+_STATUSES: dict[object, CaseStatus] = {s.value: s for s in CaseStatus}
+_NETWORKS: dict[object, Network] = {n.value: n for n in Network}
+
+
 def _stance(value: str) -> Stance:
-    try:
-        return Stance(value)
-    except ValueError:
-        return Stance.UNKNOWN
+    return _STANCES.get(value, Stance.UNKNOWN)
 
 
 def _q(name: str) -> str:
@@ -140,34 +143,35 @@ def _load_chunk(ids: list[int]) -> dict[int, CaseFacts]:
     rows = database.execute_sql(_facts_sql(len(ids)), params).fetchall()
     ours = _replies_to_us(rows)
     facts: dict[int, CaseFacts] = {}
+    statuses, networks, stances, unknown = _STATUSES, _NETWORKS, _STANCES, Stance.UNKNOWN
     for row in rows:
         (case_id, account_id, status, network, reply_count, last_at, priority, due_at, why) = row[
             :9
         ]
         (person_id, handle, display_name, followers, stance) = row[9:14]
         (mention_id, text, sentiment, parent, kind, clock, actor, detail, by_officer) = row[14:]
-        facts[case_id] = CaseFacts(
-            case_id=case_id,
-            account_id=account_id,
-            status=CaseStatus(status),
-            network=Network(network),
-            person_id=person_id,
-            handle=handle,
-            display_name=display_name,
-            follower_count=followers,
-            stance=_stance(stance),
-            reply_count=reply_count,
-            newest_mention_id=mention_id,
-            newest_text=text or "",
-            newest_sentiment=sentiment,
-            reply_to_us=kind in REPLY_KINDS or (account_id, parent) in ours,
-            clock_start=_stamp(clock or last_at),
-            last_decision_actor=actor,
-            last_decision_detail=detail,
-            officer_decided=bool(by_officer),
-            stored_priority=priority,
-            stored_due_at=None if due_at is None else _stamp(due_at),
-            stored_why=why,
+        facts[case_id] = CaseFacts(  # by position, in the order of the fields
+            case_id,
+            account_id,
+            statuses.get(status) or CaseStatus(status),
+            networks.get(network) or Network(network),
+            person_id,
+            handle,
+            display_name,
+            followers,
+            stances.get(stance, unknown),
+            reply_count,
+            mention_id,
+            text or "",
+            sentiment,
+            kind in REPLY_KINDS or (account_id, parent) in ours,
+            _stamp(clock or last_at),
+            actor,
+            detail,
+            bool(by_officer),
+            priority,
+            None if due_at is None else _stamp(due_at),
+            why,
         )
     return facts
 

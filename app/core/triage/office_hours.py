@@ -194,8 +194,23 @@ def _wall_length(opens: time, closes: time) -> timedelta:
 
 
 @lru_cache(maxsize=32)
-def _calendar(hours: OfficeHours) -> _Calendar:
+def _calendar_of(hours: OfficeHours) -> _Calendar:
     return _Calendar(hours)
+
+
+_last_asked: tuple[OfficeHours, _Calendar] | None = None
+
+
+def _calendar(hours: OfficeHours) -> _Calendar:
+    """The calendar of ``hours``; the same object as last time is recognised without hashing
+    it (hashing the dataclass, its sets and away periods cost more than a deadline's sums)."""
+    global _last_asked
+    last = _last_asked  # one read: another thread may replace it meanwhile
+    if last is not None and last[0] is hours:
+        return last[1]
+    calendar = _calendar_of(hours)
+    _last_asked = (hours, calendar)
+    return calendar
 
 
 def _day_intervals(hours: OfficeHours, tz: ZoneInfo, day: date) -> tuple[Interval, ...]:
@@ -257,7 +272,12 @@ def office_time_between(hours: OfficeHours, start: datetime, end: datetime) -> t
     """How much open office time passed between ``start`` and ``end`` (zero if reversed)."""
     if end <= start:
         return timedelta()
-    calendar = _calendar(hours)
+    return _between(_calendar(hours), start, end)
+
+
+def _between(calendar: _Calendar, start: datetime, end: datetime) -> timedelta:
+    if end <= start:
+        return ZERO
     first, last = calendar.local_day(start), calendar.local_day(end)
     total = ZERO
     for a, b in (
@@ -278,7 +298,10 @@ def add_office_time(hours: OfficeHours, start: datetime, amount: timedelta) -> d
     is open at all, or when it would take more than ``HORIZON_DAYS`` days. Whole weeks that
     end before the target is reached are skipped with their total, not walked day by day.
     """
-    calendar = _calendar(hours)
+    return _add(_calendar(hours), start, amount)
+
+
+def _add(calendar: _Calendar, start: datetime, amount: timedelta) -> datetime | None:
     left = amount
     first = calendar.local_day(start)
     horizon = first + timedelta(days=HORIZON_DAYS)
@@ -347,11 +370,13 @@ def deadline(
     at_risk_fraction: float = 0.25,
 ) -> Deadline:
     """The deadline of a message received at ``received_at`` with a response ``target``."""
-    used = office_time_between(hours, received_at, now)
-    due = add_office_time(hours, received_at, target)
+    calendar = _calendar(hours)
+    used = _between(calendar, received_at, now)
+    due = _add(calendar, received_at, target)
+    stops = calendar.stops  # vacation mode began then: the same as ``hours.on_vacation(now)``
     if used >= target:
         urgency = Urgency.OVERDUE
-    elif hours.on_vacation(now):
+    elif stops is not None and stops <= now:
         urgency = Urgency.PAUSED
     elif target - used < target * at_risk_fraction:
         urgency = Urgency.AT_RISK

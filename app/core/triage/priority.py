@@ -56,18 +56,41 @@ def prioritise(inputs: PriorityInputs) -> Priority:
     why = why_line(inputs)
     if inputs.outcome in (Outcome.LEAVE_ALONE, Outcome.SPAM):
         return Priority(0.0, why, ())
-    parts: list[tuple[str, float]] = []
-    if inputs.sentiment is not None and inputs.sentiment < 0:
-        parts.append(("negativity", NEGATIVITY_POINTS * min(1.0, -inputs.sentiment)))
-    if inputs.followers:
-        reach = REACH_POINTS_PER_DECADE * math.log10(1 + inputs.followers)
-        parts.append(("reach", min(REACH_POINTS_MAX, reach)))
-    if inputs.deadline is not None:
-        parts.append(("time", _time_points(inputs.deadline)))
-    if inputs.outcome is Outcome.ESCALATE:
-        parts.append(("escalate", ESCALATE_POINTS))
+    parts = _parts(inputs.outcome, inputs.sentiment, inputs.followers, inputs.deadline)
     score = round(sum(points for _, points in parts), 3)
     return Priority(score, why, tuple((name, round(p, 3)) for name, p in parts))
+
+
+def score_and_why(
+    outcome: Outcome,
+    sentiment: float | None,
+    followers: int | None,
+    deadline: Deadline | None,
+    rule_name: str | None,
+    suggestion: str = "",
+) -> tuple[float, str]:
+    """``prioritise``'s score and why line, without the parts nobody reads at ingest (pure)."""
+    why = _why(outcome, sentiment, followers, deadline, rule_name, suggestion)
+    if outcome in (Outcome.LEAVE_ALONE, Outcome.SPAM):
+        return 0.0, why
+    parts = _parts(outcome, sentiment, followers, deadline)
+    return round(sum(points for _, points in parts), 3), why
+
+
+def _parts(
+    outcome: Outcome, sentiment: float | None, followers: int | None, deadline: Deadline | None
+) -> list[tuple[str, float]]:
+    parts: list[tuple[str, float]] = []
+    if sentiment is not None and sentiment < 0:
+        parts.append(("negativity", NEGATIVITY_POINTS * min(1.0, -sentiment)))
+    if followers:
+        reach = REACH_POINTS_PER_DECADE * math.log10(1 + followers)
+        parts.append(("reach", min(REACH_POINTS_MAX, reach)))
+    if deadline is not None:
+        parts.append(("time", _time_points(deadline)))
+    if outcome is Outcome.ESCALATE:
+        parts.append(("escalate", ESCALATE_POINTS))
+    return parts
 
 
 def _time_points(deadline: Deadline) -> float:
@@ -80,22 +103,40 @@ def _time_points(deadline: Deadline) -> float:
 
 
 def why_line(inputs: PriorityInputs) -> str:
+    return _why(
+        inputs.outcome,
+        inputs.sentiment,
+        inputs.followers,
+        inputs.deadline,
+        inputs.rule_name,
+        inputs.suggestion,
+    )
+
+
+def _why(
+    outcome: Outcome,
+    sentiment: float | None,
+    followers: int | None,
+    deadline: Deadline | None,
+    rule_name: str | None,
+    suggestion: str,
+) -> str:
     parts: list[str] = []
-    if inputs.sentiment is not None and abs(inputs.sentiment) >= NEUTRAL_BAND:
-        parts.append(sentiment_label(inputs.sentiment))
-    if inputs.followers is not None and inputs.followers >= SHOW_FOLLOWERS_FROM:
-        parts.append(f"{compact_number(inputs.followers)} followers")
-    if inputs.outcome is Outcome.LEAVE_ALONE:
+    if sentiment is not None and abs(sentiment) >= NEUTRAL_BAND:
+        parts.append(sentiment_label(sentiment))
+    if followers is not None and followers >= SHOW_FOLLOWERS_FROM:
+        parts.append(f"{compact_number(followers)} followers")
+    if outcome is Outcome.LEAVE_ALONE:
         parts.append("left alone")
-    elif inputs.outcome is Outcome.SPAM:
+    elif outcome is Outcome.SPAM:
         parts.append("spam")
-    elif inputs.deadline is not None:
-        parts.append(_time_text(inputs.deadline))
-    if inputs.outcome is Outcome.ESCALATE:
+    elif deadline is not None:
+        parts.append(_time_text(deadline))
+    if outcome is Outcome.ESCALATE:
         parts.append("escalate to phone/email")
-    if inputs.suggestion:
-        parts.append(inputs.suggestion)
-    parts.append(f"rule: {inputs.rule_name}" if inputs.rule_name else "standard target")
+    if suggestion:
+        parts.append(suggestion)
+    parts.append(f"rule: {rule_name}" if rule_name else "standard target")
     line = " · ".join(parts)
     return line if len(line) <= WHY_MAX else line[: WHY_MAX - 1] + "…"
 
