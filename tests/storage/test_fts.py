@@ -176,6 +176,58 @@ def test_renaming_a_person_updates_all_their_mentions(account: Account) -> None:
     assert found("post") == hers | {his}
 
 
+def people_named(typed: str) -> set[int]:
+    """Ids of people whose name or handle has every typed word (the people index, schema 6)."""
+    expression = sqlite.match_expression(typed)
+    assert expression is not None
+    rows = database.execute_sql(
+        "SELECT rowid FROM person_fts WHERE person_fts MATCH ?", (expression,)
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def test_the_people_index_follows_new_renamed_and_deleted_people(account: Account) -> None:
+    rosa = person("1", "Rosa García", "@rosa@social.example")
+    dev = person("2", "Dev Patel", "devp.bsky.social")
+
+    assert people_named("garcia") == {rosa.id}
+    assert people_named("rosa@social") == {rosa.id}
+    assert people_named("devp") == {dev.id}
+
+    Person.update(display_name="Rosa Okafor").where(Person.id == rosa.id).execute()
+    assert people_named("garcia") == set()
+    assert people_named("okafor rosa") == {rosa.id}
+    Person.update(handle="@rosa@new.example").where(Person.id == rosa.id).execute()
+    assert people_named("social.example") == set()
+    assert people_named("new.example") == {rosa.id}
+    Person.update(follower_count=12).where(Person.id == dev.id).execute()  # no name change
+    assert people_named("patel") == {dev.id}
+
+    dev.delete_instance()
+    assert people_named("patel") == set()
+    count = database.execute_sql("SELECT count(*) FROM person_fts").fetchone()[0]
+    assert count == Person.select().count() == 1
+
+
+def test_a_person_and_their_mentions_match_the_same_words(account: Account) -> None:
+    """The people index holds what the mention index holds as ``author``: the same name finds
+    the person in one and all of their mentions in the other."""
+    names = [("Chloé Dubois", "@chloe"), ("Dev Patel", "devp.bsky.social"), ("", "@x_y-z")]
+    people = [person(str(n), name, handle) for n, (name, handle) in enumerate(names)]
+    for n, who in enumerate(people):
+        mention(account, who, "nothing in common", n)
+    for typed in ("chloe", "CHLOÉ dub", "devp.bsky", "bsky social", "x_y", "@x_y-z", "z"):
+        expression = sqlite.match_expression(typed)
+        author_only = f"{{author}}: ({expression})"
+        by_author = {
+            m.author_id
+            for m in Mention.select().where(
+                Mention.id.in_(sqlite.matching_mention_ids(author_only))
+            )
+        }
+        assert people_named(typed) == by_author != set(), typed
+
+
 # -- whatever a person types ----------------------------------------------------------------------
 
 HOSTILE = [

@@ -240,6 +240,9 @@ def test_a_database_at_every_earlier_version_upgrades_to_head(tmp_path: Path, ve
     assert found_case_ids("naive") == [1]
     assert found_case_ids("@chloe@social") == [1]
     assert found_case_ids("drought") == []
+    # People's names (schema 6) cover people written before that index existed.
+    names = database.execute_sql("SELECT rowid FROM person_fts WHERE person_fts MATCH 'dubois'")
+    assert names.fetchall() == [(1,)]
 
     # The backup: beside the file, private, and a readable database still at ``version``.
     assert report.backup is not None
@@ -300,7 +303,9 @@ def test_the_head_schema_agrees_with_the_models(db_path: Path) -> None:
     extra = set(migrated["indexes"]) - set(model_indexes)
     assert not extra, f"indexes in the migrated schema that no model declares: {extra}"
     only_storage = set(migrated["tables"]) - set(from_models["tables"])
-    assert only_storage and all(name.startswith("mention_fts") for name in only_storage)
+    assert only_storage and all(
+        name.startswith(("mention_fts", "person_fts")) for name in only_storage
+    )
 
 
 def test_a_new_database_is_not_backed_up(tmp_path: Path) -> None:
