@@ -33,6 +33,7 @@ LATENESS_POINTS = 10.0
 ESCALATE_POINTS = 25.0
 SHOW_FOLLOWERS_FROM = 1_000
 WHY_MAX = 255  # the column's width
+DUE_NOW_FOR = timedelta(minutes=1)  # how long past its due time a case reads "due now"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +144,20 @@ def _why(
 
 def _time_text(deadline: Deadline) -> str:
     if deadline.urgency is Urgency.OVERDUE:
-        return f"overdue {duration_text(-deadline.remaining)}"
+        return overdue_text(-deadline.remaining)
     if deadline.urgency is Urgency.PAUSED:
         return "clock paused (away)"
     if deadline.urgency is Urgency.AT_RISK:
         return f"at risk: {duration_text(deadline.remaining)} left"
     return f"{duration_text(deadline.remaining)} left"
+
+
+def overdue_text(late: timedelta) -> str:
+    """ "due now" in the first minute past the due time (a case falls due at its exact due
+    time, and "overdue 0 min" read like a mistake), then "overdue 1 min", "overdue 2 h" …"""
+    if late < DUE_NOW_FOR:
+        return "due now"
+    return f"overdue {duration_text(late)}"
 
 
 def duration_text(amount: timedelta) -> str:

@@ -40,7 +40,7 @@ def test_a_new_complaint_is_scored_ranked_and_its_decision_recorded(desk: Desk) 
     assert case.status == CaseStatus.NEW.value
     # Received 07:00 UTC Monday, office opens 09:00, 1 h target (Service complaint): due 10:00.
     assert case.due_at == NOW
-    assert case.why.endswith("overdue 0 min · rule: Service complaint")
+    assert case.why.endswith("due now · rule: Service complaint")  # due this very minute
     assert case.priority > 0
     assert decisions(case_id) == [("rule: Service complaint", "Respond within 1 h")]
     assert desk.triage and result.touched_cases == [case_id]

@@ -8,12 +8,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.core.policy.rules import Outcome
-from app.core.triage.office_hours import Deadline, OfficeHours, deadline, start_vacation
+from app.core.triage.office_hours import (
+    Deadline,
+    OfficeHours,
+    Urgency,
+    deadline,
+    start_vacation,
+)
 from app.core.triage.priority import (
     PriorityInputs,
     compact_number,
     duration_text,
     prioritise,
+    score_and_why,
     why_line,
 )
 
@@ -89,6 +96,28 @@ def test_why_line_parts() -> None:
     away = start_vacation(ALWAYS, RECEIVED + timedelta(minutes=10))
     paused = deadline(away, RECEIVED, timedelta(hours=2), RECEIVED + timedelta(hours=5))
     assert "clock paused (away)" in why_line(PriorityInputs(Outcome.RESPOND, deadline=paused))
+
+
+@pytest.mark.parametrize(
+    ("after", "text", "urgency"),
+    [
+        (timedelta(hours=1, seconds=-31), "at risk: 1 min left", Urgency.AT_RISK),
+        (timedelta(hours=1), "due now", Urgency.OVERDUE),  # the exact moment it falls due
+        (timedelta(hours=1, seconds=29), "due now", Urgency.OVERDUE),
+        (timedelta(hours=1, seconds=59, microseconds=999_999), "due now", Urgency.OVERDUE),
+        (timedelta(hours=1, minutes=1), "overdue 1 min", Urgency.OVERDUE),
+        (timedelta(hours=1, minutes=1, seconds=29), "overdue 1 min", Urgency.OVERDUE),
+        (timedelta(hours=1, minutes=2), "overdue 2 min", Urgency.OVERDUE),
+        (timedelta(hours=3), "overdue 2 h", Urgency.OVERDUE),
+    ],
+)
+def test_a_case_reads_due_now_in_its_first_minute_past_due(
+    after: timedelta, text: str, urgency: Urgency
+) -> None:
+    due = clock(1, after)
+    assert due.urgency is urgency
+    assert why_line(PriorityInputs(Outcome.RESPOND, deadline=due)) == f"{text} · standard target"
+    assert score_and_why(Outcome.RESPOND, None, None, due, None)[1] == f"{text} · standard target"
 
 
 def test_why_line_fits_its_column() -> None:

@@ -389,7 +389,7 @@ def test_plans_are_the_plain_reading(policy: Policy, config: TriageConfig) -> No
     seen: Counter[str] = Counter()
     for facts in sample:
         got = plan_case(facts, triage.decide(facts), config, NOW)
-        want = ref.plan(policy, facts, config, NOW, due_now=False)
+        want = ref.plan(policy, facts, config, NOW, due_now=True)
         assert (
             got.priority,
             got.due_at,
@@ -468,7 +468,7 @@ def test_triage_at_ingest_stores_the_plain_reading(db_path: Path) -> None:
             None,
             None,
         )
-        want = ref.plan(policy, facts, config, NOW, due_now=False)
+        want = ref.plan(policy, facts, config, NOW, due_now=True)
         assert (case.priority, case.due_at, case.why) == (want.priority, want.due_at, want.why)
         events = CaseEvent.select().where(
             (CaseEvent.case == case.id) & (CaseEvent.kind == EventKind.DECISION.value)
