@@ -9,10 +9,14 @@ transaction. A group is committed once it is ``COMMIT_INTERVAL`` old or holds
 is reported: what was stored before the error stays stored, with its cursor, and only the batch
 that failed is rolled back (each batch has its own savepoint).
 
-While a page is stored, the next one is fetched and parsed in a worker thread (SQLite works
-without holding the interpreter lock, so the two overlap on two cores), except on networks that
-bill every read: a page read ahead is wasted when the run is cancelled. One account's failure
-is recorded on that account and does not stop the others.
+While a page is stored, the next ones are fetched, parsed and prepared elsewhere, except on
+networks that bill every read (a page read ahead is wasted when the run is cancelled): first in
+a worker thread, and once a walk proves long (``HANDOVER_AFTER`` mentions) in a worker process
+(``sync_worker``), which resumes the walk from the cursor of the last page handed over. Two
+threads of one interpreter take turns rather than run side by side, a process runs on the other
+core; a short sync never waits for a process to start. Should the worker fail to start or die,
+the walk goes on in this process from the last cursor. One account's failure is recorded on
+that account and does not stop the others.
 """
 
 from __future__ import annotations
@@ -21,16 +25,24 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from app.core.accounts import AccountError, AccountService, AccountView
 from app.core.ingest import Ingestor, PreparedBatch
 from app.core.listening.streams import ListeningStreams, Stream
-from app.core.networks.base import MentionBatch, NetworkClient
+from app.core.networks.base import MentionBatch, NetworkClient, RemoteMention
 from app.core.networks.errors import AuthError, NetworkError, Offline
 from app.core.secrets import SecretStoreError
+from app.core.sync_worker import (
+    READY_TIMEOUT,
+    WORKER_NETWORKS,
+    SyncWorker,
+    WorkerGone,
+    WorkerSpec,
+)
 from app.core.usage import UsageLedger
 from app.storage.models import Account, database
 
@@ -39,6 +51,7 @@ log = logging.getLogger(__name__)
 COMMIT_INTERVAL = 0.4  # seconds a group of stored batches may wait for its commit, at most
 COMMIT_MENTIONS = 5_000  # or this many mentions, whichever comes first
 READ_AHEAD = 2  # pages fetched and parsed ahead of the one being stored
+HANDOVER_AFTER = 400  # mentions read in this process before a worker process takes the walk
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +124,13 @@ class SyncEngine:
         accounts: AccountService,
         ingestor: Ingestor | None = None,
         listening: ListeningStreams | None = None,
+        worker_process: bool = True,
     ) -> None:
         self.accounts = accounts
         self.ingestor = ingestor or Ingestor()
         self.usage = UsageLedger()
         self.listening = listening or ListeningStreams()
+        self.worker_process = worker_process  # False: long walks stay in a worker thread
 
     def sync_all(
         self, cancel: threading.Event | None = None, progress: Progress | None = None
@@ -148,29 +163,34 @@ class SyncEngine:
             cursor = Account.get_by_id(view.id).cursor
             seen = 0
 
-            def store(batch: MentionBatch, prepared: PreparedBatch | None) -> None:
+            def store(page: _Page) -> None:
                 nonlocal seen
-                ingested = self.ingestor.ingest(view.id, view.network, batch.mentions, prepared)
-                if batch.cursor is not None:
-                    Account.update(cursor=batch.cursor).where(Account.id == view.id).execute()
+                ingested = self.ingestor.ingest(view.id, view.network, page.mentions, page.prepared)
+                if page.cursor is not None:
+                    Account.update(cursor=page.cursor).where(Account.id == view.id).execute()
                 result.stored += ingested.stored
                 result.duplicates += ingested.duplicates
                 result.new_cases += len(ingested.new_cases)
                 result.reopened += len(ingested.reopened_cases)
-                seen += len(batch.mentions)
+                seen += page.size
 
             def stored() -> None:
                 if progress is not None:
                     progress(SyncProgress(view.id, view.label, seen))
 
-            batches = client.fetch_mentions(cursor)
             billed = getattr(client, "usage", None) is not None  # reads cost money: none ahead
             network = view.network
 
             def prepare(batch: MentionBatch) -> PreparedBatch:
                 return self.ingestor.prepare(network, batch.mentions)
 
-            feed = _Inline(batches) if billed else _ReadAhead(batches, cancel, prepare)
+            feed: _Feed
+            if billed:
+                feed = _Inline(client.fetch_mentions(cursor))
+            elif self.worker_process and view.network in WORKER_NETWORKS:
+                feed = _Handover(client, cursor, cancel, prepare, lambda: self._spec(view))
+            else:
+                feed = _ReadAhead(client.fetch_mentions(cursor), cancel, prepare)
             result.cancelled = _store_all(feed, store, stored, cancel)
         except NetworkError as error:
             result.error = error.user_message
@@ -203,6 +223,32 @@ class SyncEngine:
             progress(SyncProgress(view.id, view.label, result.stored, done=True))
         return result
 
+    def _spec(self, view: AccountView) -> WorkerSpec | None:
+        """What a worker process needs to continue this account's walk (None: it cannot)."""
+        secret = self.accounts.store.get(view.keyring_ref)
+        if secret is None:
+            return None
+        worker_hooks: list[object] = []
+        for hook in self.ingestor.hooks:
+            if getattr(hook, "before_store", None) is None:
+                continue
+            half = getattr(hook, "worker_half", None)
+            if half is None:
+                return None  # its before_store runs only here: keep the walk here
+            made = half()
+            if made is None:
+                return None
+            worker_hooks.append(made)
+        return WorkerSpec(
+            self.accounts.registry[view.network].factory,
+            view.network.value,
+            view.base_url,
+            view.handle,
+            view.remote_id,
+            dict(secret),
+            tuple(worker_hooks),
+        )
+
     def sync_stream(
         self,
         stream: Stream,
@@ -213,17 +259,17 @@ class SyncEngine:
         result = StreamSyncResult(stream.kind, stream.source_id, stream.label)
         seen = 0
 
-        def store(batch: MentionBatch, prepared: PreparedBatch | None) -> None:
+        def store(page: _Page) -> None:
             nonlocal seen
             ingested = self.ingestor.ingest(
-                stream.account_id, stream.network, batch.mentions, prepared
+                stream.account_id, stream.network, page.mentions, page.prepared
             )
-            if batch.cursor is not None:
-                stream.save_cursor(batch.cursor)
+            if page.cursor is not None:
+                stream.save_cursor(page.cursor)
             result.stored += ingested.stored
             result.duplicates += ingested.duplicates
             result.new_cases += len(ingested.new_cases)
-            seen += len(batch.mentions)
+            seen += page.size
 
         def stored() -> None:
             if progress is not None:
@@ -253,6 +299,20 @@ class SyncEngine:
 # -- storing a walk in groups of batches ----------------------------------------------------------
 
 
+class _Page(NamedTuple):
+    """A batch as the storing thread gets it: prepared beforehand or not (``mentions`` are
+    empty when a worker process prepared it)."""
+
+    cursor: str | None
+    size: int  # mentions in the page as the network gave them
+    mentions: Sequence[RemoteMention]
+    prepared: PreparedBatch | None
+
+
+def _page(batch: MentionBatch, prepared: PreparedBatch | None) -> _Page:
+    return _Page(batch.cursor, len(batch.mentions), batch.mentions, prepared)
+
+
 class _Inline:
     """The batches of a walk, fetched in the storing thread when asked for. Each batch is
     committed before the next is fetched: how long the network takes cannot be told."""
@@ -262,10 +322,10 @@ class _Inline:
     def __init__(self, batches: Iterator[MentionBatch]) -> None:
         self._batches = batches
 
-    def next(self, timeout: float | None) -> tuple[MentionBatch, PreparedBatch | None] | None:
-        """The next batch, None at the end (``timeout`` is for ``_ReadAhead``'s sake)."""
+    def next(self, timeout: float | None) -> _Page | None:
+        """The next batch, None at the end (``timeout`` is for the other feeds' sake)."""
         batch = next(self._batches, None)
-        return None if batch is None else (batch, None)
+        return None if batch is None else _page(batch, None)
 
     def close(self) -> None:
         close = getattr(self._batches, "close", None)
@@ -280,7 +340,8 @@ class _ReadAhead:
     """The batches of a walk, fetched, parsed and prepared for storing (``prepare``: no
     database) by a worker thread, up to ``READ_AHEAD`` pages ahead of the storing thread. The
     worker stops after its current page when the run is cancelled or the storing thread closes
-    it; an error it meets is raised by ``next`` after the batches read before it."""
+    it (what it read ahead is dropped); an error it meets is raised by ``next`` after the
+    batches read before it."""
 
     groups = True  # a slow page is noticed (``next`` times out): the group is committed then
 
@@ -325,21 +386,133 @@ class _ReadAhead:
             if close is not None:
                 close()
 
-    def next(self, timeout: float | None) -> tuple[MentionBatch, PreparedBatch | None] | None:
+    def next(self, timeout: float | None) -> _Page | None:
         """The next batch, None at the end; ``queue.Empty`` when none came within ``timeout``."""
         batch, prepared, error = self._queue.get(timeout=timeout)
         if error is not None:
             raise error
-        return None if batch is None else (batch, prepared)
+        return None if batch is None else _page(batch, prepared)
 
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
 
 
+class _Handover:
+    """A ``_ReadAhead`` that hands a long walk to a worker process (``sync_worker``).
+
+    Once ``HANDOVER_AFTER`` mentions came, a worker is started (``spec`` says how; None: no
+    worker) while the thread goes on reading; when the worker is ready and the last page handed
+    out carried a cursor, the thread is stopped (what it read ahead is dropped) and the worker
+    walks from that cursor, which covers everything stored so far (pages are handed out in
+    order and stored before the next is asked for). If the worker cannot start, or dies, the
+    walk goes on (again) in a thread from the last cursor handed out, with a log line."""
+
+    groups = True
+
+    def __init__(
+        self,
+        client: NetworkClient,
+        cursor: str | None,
+        cancel: threading.Event | None,
+        prepare: Callable[[MentionBatch], PreparedBatch],
+        spec: Callable[[], WorkerSpec | None],
+    ) -> None:
+        self._client = client
+        self._cancel = cancel
+        self._prepare = prepare
+        self._spec = spec
+        self._feed: _ReadAhead | None = _ReadAhead(client.fetch_mentions(cursor), cancel, prepare)
+        self._worker: SyncWorker | None = None
+        self._walking = False  # the worker has the walk
+        self._tried = False  # a worker was started (or could not be): never a second one
+        self._started = 0.0
+        self._resume = cursor  # where a new reader continues: the last page's cursor
+        self._read = 0  # mentions handed out
+
+    def next(self, timeout: float | None) -> _Page | None:
+        if not self._walking:
+            self._consider_worker()  # may hand the walk over now
+        page = self._from_worker(timeout) if self._walking else self._from_thread(timeout)
+        if page is not None:
+            self._resume = page.cursor
+            self._read += page.size
+        return page
+
+    def _from_thread(self, timeout: float | None) -> _Page | None:
+        if self._feed is None:
+            self._feed = _ReadAhead(
+                self._client.fetch_mentions(self._resume), self._cancel, self._prepare
+            )
+        return self._feed.next(timeout)
+
+    def _from_worker(self, timeout: float | None) -> _Page | None:
+        assert self._worker is not None
+        try:
+            got = self._worker.next(timeout)
+        except TimeoutError:
+            raise queue.Empty from None
+        except WorkerGone as error:
+            log.warning("the sync worker stopped (%s); reading on in this process", error)
+            self._drop_worker()
+            return self._from_thread(timeout)
+        if got is None:
+            return None
+        return _Page(got.cursor, got.size, (), got.prepared)
+
+    def _consider_worker(self) -> None:
+        if not self._tried and self._read >= HANDOVER_AFTER:
+            self._tried = True
+            try:
+                spec = self._spec()
+                if spec is not None:
+                    self._worker = SyncWorker(spec)
+                    self._started = time.monotonic()
+            except Exception:
+                log.warning("no sync worker process; reading on in this process", exc_info=True)
+                self._worker = None
+        if self._worker is None or self._resume is None:
+            return
+        try:
+            ready = self._worker.ready()
+        except WorkerGone as error:
+            log.warning("the sync worker did not start (%s); reading on in this process", error)
+            self._drop_worker()
+            return
+        if not ready:
+            if time.monotonic() - self._started > READY_TIMEOUT:
+                log.warning("the sync worker took too long to start; reading on in this process")
+                self._drop_worker()
+            return
+        if self._cancel is not None and self._cancel.is_set():
+            return
+        if self._feed is not None:
+            self._feed.close()
+            self._feed = None
+        self._worker.walk(self._resume)
+        self._walking = True
+        log.debug("sync: a worker process reads on from %s", self._resume)
+
+    def _drop_worker(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+        self._worker = None
+        self._walking = False
+
+    def close(self) -> None:
+        try:
+            if self._feed is not None:
+                self._feed.close()
+        finally:
+            self._drop_worker()
+
+
+_Feed = _Inline | _ReadAhead | _Handover
+
+
 def _store_all(
-    feed: _Inline | _ReadAhead,
-    store: Callable[[MentionBatch, PreparedBatch | None], None],
+    feed: _Feed,
+    store: Callable[[_Page], None],
     stored: Callable[[], None],
     cancel: threading.Event | None,
 ) -> bool:
@@ -371,12 +544,11 @@ def _store_all(
                     if cancel is not None and cancel.is_set():
                         cancelled = True
                         break
-                    batch, prepared = item
                     with database.atomic():
-                        store(batch, prepared)
+                        store(item)
                     if opened is None:
                         opened = time.monotonic()
-                    held += len(batch.mentions)
+                    held += item.size
                     stored()
                     if cancel is not None and cancel.is_set():
                         cancelled = True  # now, not after waiting for the next page

@@ -3,8 +3,9 @@
 It runs inside the ingest transaction, so a batch of mentions, their sentiment, their cases'
 priorities and the decisions recorded on them are stored together. All work is batched (one
 VADER pass, one facts statement and a few ``executemany`` writes per 400 cases). Sentiment is
-scored before storing (``before_store``, in the thread that fetches during a sync), so each
-mention is written once with its score instead of written and then rewritten (~3.5 KB a row).
+scored before storing (``before_store``, where sync fetches: a worker thread, or for a long walk
+a worker process, which gets ``worker_half``), so each mention is written once with its score
+instead of written and then rewritten (~3.5 KB a row).
 
 Triage must never stop sync from storing mentions: its work runs in a savepoint, and if it
 fails (a bug, a damaged row) only triage's own writes are rolled back, the error is logged, and
@@ -18,6 +19,7 @@ import time
 
 from app.core.ingest import IngestResult, PreparedBatch
 from app.core.triage.engine import Triage, TriageReport
+from app.core.triage.sentiment import SentimentScorer
 from app.storage.models import database
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,13 @@ class TriageHook:
         texts = batch.texts()
         scores = self.triage.scorer.score_many([text for _, text in texts])
         batch.sentiment.update(zip([rid for rid, _ in texts], scores, strict=True))
+
+    def worker_half(self) -> WorkerSentiment | None:
+        """``before_store`` for a sync worker process (picklable; it loads its own VADER), or
+        None when this hook's scorer is not the standard one (then the walk stays here)."""
+        if type(self.triage.scorer) is not SentimentScorer:
+            return None
+        return WorkerSentiment()
 
     def after_ingest(self, result: IngestResult) -> None:
         if not result.mention_ids and not result.touched_cases:
@@ -63,3 +72,30 @@ class TriageHook:
             report.left_alone,
             time.perf_counter() - started,
         )
+
+
+class WorkerSentiment:
+    """``TriageHook.before_store`` in a sync worker process: the same scorer, its own cache."""
+
+    def __init__(self) -> None:
+        self._scorer: SentimentScorer | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {}  # the scorer (a lock, VADER) is built where it runs
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._scorer = None
+
+    def warm(self) -> None:
+        """Load VADER before the walk starts (~0.1 s), not on its first page."""
+        self.scorer().score("warm")
+
+    def scorer(self) -> SentimentScorer:
+        if self._scorer is None:
+            self._scorer = SentimentScorer()
+        return self._scorer
+
+    def before_store(self, batch: PreparedBatch) -> None:
+        texts = batch.texts()
+        scores = self.scorer().score_many([text for _, text in texts])
+        batch.sentiment.update(zip([rid for rid, _ in texts], scores, strict=True))
