@@ -56,7 +56,7 @@ class WorkerSpec:
     a module-level function, pickled by name; the account's non-secret facts and its secret),
     and the hooks' worker halves (picklable objects with ``before_store(batch)``)."""
 
-    factory: ClientFactory
+    factory: ClientFactory | None  # None: start, say ready, walk nothing (``check_worker``)
     network: str
     base_url: str
     handle: str
@@ -104,9 +104,10 @@ def child_main(control: Connection, data: Connection) -> None:
     watcher = threading.Thread(target=_watch, args=(control,), daemon=True)
     try:
         spec: WorkerSpec = control.recv()
-        network = Network(spec.network)
-        params = ClientParams(spec.base_url, spec.handle, spec.remote_id)
-        client = spec.factory(new_client(), params, spec.secret, lambda _: None)
+        client = None
+        if spec.factory is not None:
+            params = ClientParams(spec.base_url, spec.handle, spec.remote_id)
+            client = spec.factory(new_client(), params, spec.secret, lambda _: None)
         ingestor = Ingestor()
         for hook in spec.hooks:
             warm = getattr(hook, "warm", None)
@@ -114,9 +115,10 @@ def child_main(control: Connection, data: Connection) -> None:
                 warm()
         _send(data, "ready")
         command = marshal.loads(control.recv_bytes())  # noqa: S302 (our parent's bytes)
-        if command[0] != "walk":
+        if command[0] != "walk" or client is None:
             return
         watcher.start()
+        network = client.network
         for batch in client.fetch_mentions(command[1]):
             prepared = ingestor.prepare(network, batch.mentions)
             before_store(spec.hooks, prepared)
@@ -244,3 +246,27 @@ class SyncWorker:
             self._process.join()
         self._data.close()
         self._process.close()
+
+
+def check_worker(timeout: float = READY_TIMEOUT) -> tuple[bool, str]:
+    """Start a worker as sync does (spawn; from the bundle, through ``freeze_support``), let it
+    load what a walk needs (HTTP client, ingest, VADER and its lexicons), and stop it."""
+    import time
+
+    from app.core.triage.hook import WorkerSentiment
+
+    started = time.monotonic()
+    try:
+        worker = SyncWorker(WorkerSpec(None, "", "", "", "", {}, (WorkerSentiment(),)))
+    except Exception as error:
+        return False, f"could not start: {type(error).__name__}: {error}"
+    try:
+        while not worker.ready():
+            if time.monotonic() - started > timeout:
+                return False, f"not ready after {timeout:.0f} s"
+            time.sleep(0.02)
+    except WorkerGone as error:
+        return False, f"stopped before it was ready: {error}"
+    finally:
+        worker.close()
+    return True, f"started, loaded and stopped in {time.monotonic() - started:.1f} s"

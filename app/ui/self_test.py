@@ -131,6 +131,14 @@ def check_window(data_folder: Path, timeout_ms: int = PAINT_TIMEOUT_MS) -> Check
     )
 
 
+def sync_worker_check() -> Check:
+    """Sync's worker process starts from this installation (spawn; the bundle's own entry)."""
+    from app.core.sync_worker import check_worker
+
+    ok, detail = check_worker()
+    return (passed if ok else failed)("sync worker", detail)
+
+
 def run_self_test(
     log_file: Path,
     *,
@@ -158,6 +166,7 @@ def run_self_test(
     store = SecretStore(keyring_backend) if keyring_backend is not None else None
     checks.append(diagnostics.check_keyring(store))
     checks.append(diagnostics.check_sentiment())
+    checks.append(sync_worker_check())
     checks.append(diagnostics.check_log_file(log_file))
     checks = diagnostics.settle(checks, allow_no_keyring=allow_no_keyring)
     header = (
