@@ -11,8 +11,9 @@ True when anything was saved, deleted or restored (the composer's list should th
 
 from __future__ import annotations
 
+import contextlib
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -265,6 +266,7 @@ class TemplatesDialog(QDialog):
         self.creating = False  # the editor holds a new template, not saved yet
         self._baseline = Draft("", "", "", "")
         self._quiet = False
+        self._last_title = ""  # what the title was when the short name was last suggested
 
         self.model = TemplateListModel(library.all(), self)
         self.list = QListView()
@@ -404,15 +406,30 @@ class TemplatesDialog(QDialog):
             self._baseline = Draft(template.name, template.title, template.category, template.body)
         self._show(self._baseline, name_editable=False)
 
-    def _start_new(self, draft: Draft) -> None:
-        self._quiet = True
+    @contextlib.contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Changes made here to the list or the editor are not the officer's edits."""
+        before, self._quiet = self._quiet, True
         try:
+            yield
+        finally:
+            self._quiet = before
+
+    def _select(self, row: int) -> None:
+        with self._quietly():
+            self.list.selectionModel().setCurrentIndex(
+                self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+
+    def _select_none(self) -> None:
+        with self._quietly():
             self.list.selectionModel().clearSelection()
             self.list.selectionModel().setCurrentIndex(
                 QModelIndex(), QItemSelectionModel.SelectionFlag.Clear
             )
-        finally:
-            self._quiet = False
+
+    def _start_new(self, draft: Draft) -> None:
+        self._select_none()
         self.current, self.creating = None, True
         self._baseline = draft
         self._show(draft, name_editable=True)
@@ -420,13 +437,10 @@ class TemplatesDialog(QDialog):
         self.editor.title.selectAll()
 
     def _show(self, draft: Draft, name_editable: bool) -> None:
-        self._quiet = True
-        try:
+        with self._quietly():
             categories = sorted({t.category for t in self.model.templates() if t.category})
             self.editor.set_categories(categories)
             self.editor.load(draft, name_editable)
-        finally:
-            self._quiet = False
         self.editor.setEnabled(self.creating or self.current is not None)
         self.problems.clear()
         self._update_buttons()
@@ -445,8 +459,6 @@ class TemplatesDialog(QDialog):
             self.editor.name.setText(self._suggested(title))
         self._last_title = title
 
-    _last_title = ""
-
     def _suggested(self, title: str) -> str:
         return suggest_name(title, self.model.names()) if title.strip() else ""
 
@@ -462,16 +474,6 @@ class TemplatesDialog(QDialog):
             f"Restore starter templates ({removed})" if removed else "Restore starter templates"
         )
 
-    def _select(self, row: int) -> None:
-        self._quiet = True
-        try:
-            self.list.selectionModel().setCurrentIndex(
-                self.model.index(row),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect,
-            )
-        finally:
-            self._quiet = False
-
     def _current_changed(
         self,
         current: QModelIndex | QPersistentModelIndex,
@@ -482,14 +484,7 @@ class TemplatesDialog(QDialog):
         wanted = self.model.template(current.row()) if current.isValid() else None
         if not self.settle():
             if self.creating or not previous.isValid():
-                self._quiet = True
-                try:
-                    self.list.selectionModel().clearSelection()
-                    self.list.selectionModel().setCurrentIndex(
-                        QModelIndex(), QItemSelectionModel.SelectionFlag.Clear
-                    )
-                finally:
-                    self._quiet = False
+                self._select_none()
             elif self.current is not None:
                 self._select(self.model.row_of(self.current.name))
             return
@@ -578,11 +573,8 @@ class TemplatesDialog(QDialog):
         self.library.delete(template.name)
         self.changed = True
         row = self.model.row_of(template.name)
-        self._quiet = True
-        try:
+        with self._quietly():
             self.model.remove(template.name)
-        finally:
-            self._quiet = False
         row = min(row, self.model.rowCount() - 1)
         if row >= 0:
             self._select(row)
@@ -596,11 +588,8 @@ class TemplatesDialog(QDialog):
         restored = self.library.restore_starters()
         if restored:
             self.changed = True
-        self._quiet = True
-        try:
+        with self._quietly():
             self.model.set_templates(self.library.all())
-        finally:
-            self._quiet = False
         row = max(0, self.model.row_of(name)) if name else 0
         if self.model.rowCount():
             self._select(row)

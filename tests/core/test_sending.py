@@ -377,6 +377,16 @@ def test_x_reply_to_a_deleted_post_fails_with_the_reason(service: AccountService
 # -- a crash between the POST and recording its result (a real process, killed) ------------------
 
 
+def connect_for_children(server: Server, secrets: SecretStore) -> Net:
+    """Connect the account with its secret where a child ``python main.py`` can read it, and
+    fetch the mentions to reply to."""
+    with httpx.Client(timeout=5.0) as http:
+        accounts = AccountService(secrets, http=http)
+        net = connect(accounts, server)
+        SyncEngine(accounts).sync_all()
+    return net
+
+
 @pytest.mark.keyring
 @pytest.mark.parametrize("name", ["mastodon", "x", "facebook"])
 def test_killed_between_post_and_record_the_restart_posts_nothing_more(
@@ -388,10 +398,7 @@ def test_killed_between_post_and_record_the_restart_posts_nothing_more(
 ) -> None:
     server = start_network(name)
     try:
-        with httpx.Client(timeout=5.0) as http:
-            accounts = AccountService(shared_secrets, http=http)
-            net = connect(accounts, server)
-            SyncEngine(accounts).sync_all()
+        net = connect_for_children(server, shared_secrets)
         reply_id = queue()
         held = server.hold(
             "POST", net.reply_path(reply_id)
@@ -610,14 +617,11 @@ def test_two_kindly_processes_sending_at_once_post_the_reply_once(
 ) -> None:
     """``kindly sync`` from cron while another is mid-POST (no idempotency key on these
     networks): without the lock the second reads back, finds nothing yet and posts again."""
-    server: GatedX | GatedFacebook = GatedX() if name == "x" else GatedFacebook()
+    server: GatedX | GatedFacebook = {"x": GatedX, "facebook": GatedFacebook}[name]()
     server.start()
     server.add_conversations(3)
     try:
-        with httpx.Client(timeout=5.0) as http:
-            accounts = AccountService(shared_secrets, http=http)
-            net = connect(accounts, server)
-            SyncEngine(accounts).sync_all()
+        net = connect_for_children(server, shared_secrets)
         reply_id = queue()
         gate = server.gate("POST", net.reply_path(reply_id))
 
