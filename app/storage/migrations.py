@@ -108,6 +108,26 @@ def _v6_people_search(db: pw.Database) -> None:
     sqlite.rebuild_person_fts(db)
 
 
+# Indexes that a composite index with the same leading column already covers: every query
+# (and the foreign keys' cascades) can search the composite instead, and each costs a write per
+# mention stored (mention: case, author) or per case opened (case: account).
+_V7_REDUNDANT = (
+    ("mention_case_id", "mention_case_id_created_at"),
+    ("mention_author_id", "mention_author_id_created_at"),
+    ("case_account_id", "case_account_id_person_id_conversation_key"),
+)
+
+
+def _v7_drop_covered_indexes(db: pw.Database) -> None:
+    for name, covered_by in _V7_REDUNDANT:
+        found = db.execute_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (covered_by,)
+        ).fetchone()
+        if found is None:  # never drop the only index on a column
+            raise RuntimeError(f"index {covered_by} is missing; {name} is kept")
+        db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
+
+
 STEPS: list[Step] = [
     Step(1, "initial schema", _sql_script("0001_initial.sql")),
     Step(2, "full-text search over mention text and author names", _v2_full_text_search),
@@ -115,6 +135,7 @@ STEPS: list[Step] = [
     Step(4, "saved searches, feeds and people linked across networks", _v4_listening),
     Step(5, "indexes for our replies by remote id and for search hits' cases", _v5_lookup_indexes),
     Step(6, "full-text index of people's names for search", _v6_people_search),
+    Step(7, "drop indexes that composite indexes cover (cheaper ingest)", _v7_drop_covered_indexes),
 ]
 HEAD = STEPS[-1].version
 

@@ -126,7 +126,8 @@ class Person(BaseModel):
 class Case(BaseModel):
     """One conversation with one person on one account."""
 
-    account = pw.ForeignKeyField(Account, backref="cases", on_delete="CASCADE")
+    # Schema 7: no index of its own, (account, person, conversation_key) covers it.
+    account = pw.ForeignKeyField(Account, backref="cases", on_delete="CASCADE", index=False)
     person = pw.ForeignKeyField(Person, backref="cases", on_delete="CASCADE")
     network = pw.CharField()  # copied from the account so per-network views are one index range
     conversation_key = pw.CharField()
@@ -166,8 +167,12 @@ class Mention(BaseModel):
     account = pw.ForeignKeyField(Account, backref="mentions", on_delete="CASCADE")
     network = pw.CharField()
     remote_id = pw.CharField()
-    author = pw.ForeignKeyField(Person, backref="mentions", on_delete="CASCADE")
-    case = pw.ForeignKeyField(Case, backref="mentions", null=True, on_delete="SET NULL")
+    # Schema 7: author and case have no index of their own; (author, created_at) and
+    # (case, created_at) cover them (one index write less each, for every mention stored).
+    author = pw.ForeignKeyField(Person, backref="mentions", on_delete="CASCADE", index=False)
+    case = pw.ForeignKeyField(
+        Case, backref="mentions", null=True, on_delete="SET NULL", index=False
+    )
     text = pw.TextField(default="")
     markup = pw.TextField(default="")
     url = pw.CharField(null=True)

@@ -397,3 +397,29 @@ def test_migrating_to_an_older_version_than_the_file_does_nothing(db_path: Path)
 
     assert (report.from_version, report.to_version, report.backup) == (HEAD, HEAD, None)
     assert current_version(database) == HEAD
+
+
+def test_step_seven_drops_only_indexes_that_a_composite_covers(tmp_path: Path) -> None:
+    path = tmp_path / "kindly.sqlite3"
+    build_at(path, 6)
+    dropped = {"mention_case_id", "mention_author_id", "case_account_id"}
+    assert dropped <= set(schema_of_file(path)["indexes"])
+    open_database(path)
+
+    # Each foreign key column is still searched through an index, never by scanning the table.
+    lookups = {
+        'SELECT id FROM "mention" WHERE "case_id" = ?': "mention_case_id_created_at",
+        'SELECT id FROM "mention" WHERE "author_id" = ?': "mention_author_id_created_at",
+        'SELECT id FROM "case" WHERE "account_id" = ?': (
+            "case_account_id_person_id_conversation_key"
+        ),
+        'SELECT id FROM "case" WHERE "person_id" = ?': "case_person_id",
+        'SELECT id FROM "mention" WHERE "account_id" = ?': "mention_account_id",
+    }
+    for sql, index in lookups.items():
+        plan = " ".join(
+            str(row[-1]) for row in database.execute_sql(f"EXPLAIN QUERY PLAN {sql}", [1])
+        )
+        assert f"INDEX {index} " in plan, (sql, plan)
+    assert not dropped & set(schema_of(database)["indexes"])
+    assert current_version(database) == HEAD
