@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = frozenset(range(5))  # Monday = 0
@@ -111,6 +112,22 @@ class _Calendar:
         self._weekly = open_length * len(hours.days)
         # No office time ever after this instant: vacation mode (an away period with no end).
         self.stops = min((p.start for p in hours.away if p.end is None), default=None)
+        # Results for instants in the closed time before an open interval, which are the same
+        # for any instant there: (day, interval, end) -> office time up to end, and
+        # (day, interval, amount) -> the instant that amount of office time later.
+        self.spans: dict[tuple[date, int, datetime], timedelta] = {}
+        self.reached: dict[tuple[date, int, timedelta], datetime | None] = {}
+
+    def place(self, at: datetime) -> tuple[date, int, bool]:
+        """The local day of ``at`` and where it falls among that day's open intervals: inside
+        interval ``k`` (True), or in the closed time before it (False; ``k`` is the number of
+        intervals when ``at`` comes after the last one)."""
+        day = self.local_day(at)
+        intervals = self.day(day)
+        for k, (a, b) in enumerate(intervals):
+            if at < b:
+                return day, k, at >= a
+        return day, len(intervals), False
 
     def local_day(self, at: datetime) -> date:
         return _aware(at).astimezone(self.tz).date()
@@ -180,6 +197,10 @@ class _Calendar:
 
 
 ZERO = timedelta()
+MEMO_SIZE = 50_000  # remembered results per calendar before they are forgotten at once
+_UNKNOWN: Any = object()
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 def _days(first: date, end: date) -> list[date]:
@@ -275,10 +296,39 @@ def office_time_between(hours: OfficeHours, start: datetime, end: datetime) -> t
     return _between(_calendar(hours), start, end)
 
 
-def _between(calendar: _Calendar, start: datetime, end: datetime) -> timedelta:
+def _between(
+    calendar: _Calendar,
+    start: datetime,
+    end: datetime,
+    place: tuple[date, int, bool] | None = None,
+) -> timedelta:
     if end <= start:
         return ZERO
-    first, last = calendar.local_day(start), calendar.local_day(end)
+    day, k, inside = place or calendar.place(start)
+    if inside:  # the rest of this interval, then what follows it
+        # (max and min as in _between_days, so the instants subtracted are the same objects:
+        # two times in one zone subtract on the wall clock, which a clock change makes differ)
+        opens, close = calendar.day(day)[k]
+        if end <= close:
+            return min(close, end) - max(opens, start)
+        return (close - max(opens, start)) + _between(calendar, close, end)
+    # Closed time until the next interval: the same answer from anywhere in it.
+    key = (day, k, end)
+    found = calendar.spans.get(key)
+    if found is None:
+        found = _between_days(calendar, start, end, day)
+        _remember(calendar.spans, key, found)
+    return found
+
+
+def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
+    if len(memo) >= MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+
+
+def _between_days(calendar: _Calendar, start: datetime, end: datetime, first: date) -> timedelta:
+    last = calendar.local_day(end)
     total = ZERO
     for a, b in (
         calendar.day(first) if first == last else (*calendar.day(first), *calendar.day(last))
@@ -301,9 +351,34 @@ def add_office_time(hours: OfficeHours, start: datetime, amount: timedelta) -> d
     return _add(_calendar(hours), start, amount)
 
 
-def _add(calendar: _Calendar, start: datetime, amount: timedelta) -> datetime | None:
+def _add(
+    calendar: _Calendar,
+    start: datetime,
+    amount: timedelta,
+    place: tuple[date, int, bool] | None = None,
+) -> datetime | None:
+    if calendar.stops is not None:  # vacation mode: where the clock stops matters
+        return _add_days(calendar, start, amount, calendar.local_day(start))
+    day, k, inside = place or calendar.place(start)
+    if inside:
+        opens, close = calendar.day(day)[k]
+        begin = max(opens, start)  # as _add_days does: the same object, the same arithmetic
+        if close - begin >= amount:  # within this interval
+            return begin + amount
+        return _add_days(calendar, start, amount, day)
+    # Closed time until the next interval: the same answer from anywhere in it.
+    key = (day, k, amount)
+    found = calendar.reached.get(key, _UNKNOWN)
+    if found is _UNKNOWN:
+        found = _add_days(calendar, start, amount, day)
+        _remember(calendar.reached, key, found)
+    return found  # type: ignore[no-any-return]
+
+
+def _add_days(
+    calendar: _Calendar, start: datetime, amount: timedelta, first: date
+) -> datetime | None:
     left = amount
-    first = calendar.local_day(start)
     horizon = first + timedelta(days=HORIZON_DAYS)
     if calendar.stops is not None:  # vacation mode: no open time after the day it began
         if start >= calendar.stops:
@@ -371,8 +446,9 @@ def deadline(
 ) -> Deadline:
     """The deadline of a message received at ``received_at`` with a response ``target``."""
     calendar = _calendar(hours)
-    used = _between(calendar, received_at, now)
-    due = _add(calendar, received_at, target)
+    place = calendar.place(received_at)
+    used = _between(calendar, received_at, now, place)
+    due = _add(calendar, received_at, target, place)
     stops = calendar.stops  # vacation mode began then: the same as ``hours.on_vacation(now)``
     if used >= target:
         urgency = Urgency.OVERDUE

@@ -415,6 +415,70 @@ def test_plans_are_the_plain_reading(policy: Policy, config: TriageConfig) -> No
     assert wanted <= set(seen), seen
 
 
+# -- office time: the closed-time memo and the interval fast path ---------------------------
+
+BERLIN_ALWAYS = OfficeHours(
+    zone="Europe/Berlin", days=frozenset(range(7)), opens=time(0), closes=time(0)
+)
+SPLIT = OfficeHours(  # two intervals on some days: time away at lunch on two days
+    zone="America/New_York",
+    opens=time(9),
+    closes=time(17, 30),
+    away=(
+        AwayPeriod(datetime(2024, 3, 11, 16, tzinfo=UTC), datetime(2024, 3, 11, 17, tzinfo=UTC)),
+        AwayPeriod(datetime(2024, 3, 26, 16, tzinfo=UTC), datetime(2024, 3, 26, 18, tzinfo=UTC)),
+    ),
+)
+HOURS = [OfficeHours(), LONDON, BERLIN_ALWAYS, SPLIT, CONFIGS[2].office_hours]
+
+
+@pytest.mark.parametrize("hours", HOURS, ids=["utc", "london", "berlin", "split", "vacation"])
+def test_office_time_is_the_day_by_day_walk(hours: OfficeHours) -> None:
+    """Instants in UTC and in the office's own zone (which subtract on the wall clock), across
+    the clock changes of March 2024, twice over (the second time from remembered results)."""
+    from app.core.triage.office_hours import add_office_time, deadline, office_time_between
+
+    rng = random.Random(41)
+    zones = [UTC, hours.tz]
+    base = datetime(2024, 3, 1, tzinfo=UTC)
+    spread = [base + timedelta(minutes=rng.randrange(0, 45 * 24 * 60)) for _ in range(300)]
+    changes = [datetime(2024, 3, 10, 7, tzinfo=UTC), datetime(2024, 3, 31, 1, tzinfo=UTC)]
+    near = [
+        c + timedelta(minutes=rng.randrange(-1_500, 1_500)) for c in changes for _ in range(150)
+    ]
+    near += [c + timedelta(hours=h) for c in changes for h in (-26, -25, -24, -1, 0, 1, 22, 23)]
+    targets = [timedelta(0), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=30)]
+    pairs = []
+    for group in (spread, near):
+        group = [t.astimezone(rng.choice(zones)) for t in group]
+        pairs += [(start, rng.choice(group), rng.choice(targets)) for start in group]
+    local = hours.tz  # both ends in the office's zone, on either side of a clock change
+    for c in changes:
+        for before, after in ((-30, 30), (-90, 180), (-600, 300), (-1, 1)):
+            start, now = (c + timedelta(minutes=before)), (c + timedelta(minutes=after))
+            pairs += [(start.astimezone(local), now.astimezone(local), t) for t in targets]
+        day = c.astimezone(local).date()  # from the very opening of the day, and to its close
+        opening = datetime.combine(day, hours.opens, tzinfo=local)
+        last = day + timedelta(days=1) if hours.closes == time(0) else day
+        closing = datetime.combine(last, hours.closes, tzinfo=local)
+        pairs += [(opening, (c + timedelta(hours=3)).astimezone(local), t) for t in targets]
+        pairs += [(opening, closing, t) for t in targets]
+        pairs += [((c - timedelta(hours=2)).astimezone(local), closing, t) for t in targets]
+    for _ in range(2):
+        for start, now, target in pairs:
+            got = deadline(hours, start, target, now, 0.25)
+            want = ref.clock(hours, start, target, now, 0.25)
+            assert (got.due_at, got.used, got.urgency) == (want.due_at, want.used, want.urgency)
+            if got.due_at is not None and want.due_at is not None:
+                assert got.due_at.utcoffset() == want.due_at.utcoffset()
+            assert office_time_between(hours, start, now) == ref.office_time_between(
+                hours, start, now
+            )
+            assert add_office_time(hours, start, target) == ref.add_office_time(
+                hours, start, target
+            )
+
+
 # -- through ingest, against what is stored -------------------------------------------------
 
 
