@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 import peewee as pw
 
@@ -68,27 +69,33 @@ def _where(query: CaseQuery) -> list[pw.Expression]:
     if query.person_ids is not None:
         conditions.append(Case.person.in_(list(query.person_ids)))
     if query.search:
-        expression = sqlite.match_expression(query.search)
-        if expression is None:
+        search = sqlite.parse_search(query.search)
+        if search is None:
             conditions.append(pw.SQL("0"))
         else:
-            matching = Mention.select(Mention.case).where(
-                Mention.id.in_(sqlite.matching_mention_ids(expression))
+            conditions.append(
+                Case.person.in_(sqlite.matching_person_ids(search.people))
+                | Case.id.in_(sqlite.matching_case_ids(search.mentions))
             )
-            conditions.append(Case.id.in_(matching))
     return conditions
 
 
-# From this many matching mentions on, a search walks the cases in list order and keeps those
-# with a matching mention, instead of collecting every match's case and sorting them all: a
-# common word ("volunteer" in 1 mention in 6) then costs a few index ranges, not 160,000 row
-# lookups and a sort (bench/bench_search on 1M mentions: p95 1.8 s before). Rarer words keep
-# the direct query, which is quick when there are few matches.
+# What a search finds: the cases whose person's name or handle has every word typed, and the
+# cases holding a mention whose text and author name have them between them. (Every mention of
+# a case is by the case's person: ingest groups mentions by author and conversation.) Looking
+# names up among people first means a surname ("Okafor": 24,000 mentions by 1,200 people in
+# 3,600 cases) costs a look at 60,000 names and one index range per person, not a walk through
+# every mention they wrote (bench/bench_search on 1M mentions: 112 ms before).
+#
+# From this many matching mentions (or cases of matching people) on, a search walks the cases
+# in list order and keeps those with a match, instead of collecting every match's case and
+# sorting them all: a common word ("volunteer" in 1 mention in 6) then costs a few index
+# ranges, not 160,000 lookups and a sort (p95 1.8 s before). Fewer matches: the direct query.
 SEARCH_SCAN_FROM = 5_000
 _SCAN_BATCH = 400
 # A scan that has read this many cases and, at the rate it is finding them, would need several
-# times more (the matches sit in a few people's cases, e.g. a surname) gives way to the direct
-# query: its cost is bounded by the number of matches.
+# times more (the matches sit in a few people's cases) gives way to the direct query: its cost
+# is bounded by the number of matches.
 _SCAN_PROBE = 2_000
 _SCAN_MOST = 8_000
 
@@ -96,26 +103,43 @@ _SCAN_MOST = 8_000
 def case_page(query: CaseQuery, after: SortKey | None, limit: int) -> list[CaseRowData]:
     """The next ``limit`` cases after ``after`` in ``query.order``."""
     if query.search and limit > 0:
-        expression = sqlite.match_expression(query.search)
-        if expression is not None:
-            scan = sqlite.MatchScan(Case._meta.database, expression)
+        search = sqlite.parse_search(query.search)
+        if search is not None:
+            db = Case._meta.database
+            people = sqlite.matching_people(db, search.people)
+            scan = sqlite.MatchScan(db, search.mentions_read_lazily(db, people_found=bool(people)))
             try:
                 scan.read(SEARCH_SCAN_FROM)
-                if not scan.complete:
-                    return _scan_for_matches(query, scan, after, limit)
+                if not scan.complete or _many_cases_of(search.people, people):
+                    return _scan_for_matches(query, scan, people, after, limit)
             finally:
                 scan.close()
     return _case_page(query, after, limit)
 
 
+def _many_cases_of(expression: str, people: set[int]) -> bool:
+    """Whether the people named by ``expression`` have ``SEARCH_SCAN_FROM`` cases or more
+    (counted only that far, along the case person index)."""
+    if not people:
+        return False
+    named = Case.select(Case.id).where(Case.person.in_(sqlite.matching_person_ids(expression)))
+    return int(named.limit(SEARCH_SCAN_FROM).count()) >= SEARCH_SCAN_FROM
+
+
 def _scan_for_matches(
-    query: CaseQuery, scan: sqlite.MatchScan, after: SortKey | None, limit: int
+    query: CaseQuery,
+    scan: sqlite.MatchScan,
+    people: set[int],
+    after: SortKey | None,
+    limit: int,
 ) -> list[CaseRowData]:
     """``case_page`` for a search with many matches: the same rows, in the same order.
 
-    Cases are read in list order (ids and sort keys only), a batch at a time, with the other
-    filters; a case is kept if one of its mentions matches. Matches are read newest first, only
-    down to the oldest mention of the cases read so far.
+    Cases are read in list order (ids, people and sort keys only), a batch at a time, with the
+    other filters; a case is kept if its person is one of ``people`` or one of its mentions
+    matches. Matches are read newest first, only down to the oldest mention of the cases read
+    so far. Rows are read as SQLite gives them: the thousands of ids a scan reads cost more in
+    peewee's row handling than in SQLite.
     """
     unfiltered = replace(query, search=None)
     found: list[int] = []
@@ -124,26 +148,48 @@ def _scan_for_matches(
     for _ in range(1_000_000):  # bounded: every round reads cases further down the list
         if read >= _SCAN_PROBE and read * limit > _SCAN_MOST * max(1, len(found)):
             return _case_page(query, start, limit)
-        keys = _case_keys(unfiltered, after, batch)
+        select = _case_keys_select(unfiltered, after, batch, people=bool(people))
+        keys = _keys(unfiltered, _raw(select), people=bool(people))
         read += len(keys)
         if not keys:
             break
-        ids = [case_id for case_id, _ in keys]
-        mentions = list(
-            Mention.select(Mention.case, Mention.id).where(Mention.case.in_(ids)).tuples()
-        )
-        if mentions:
-            scan.cover(min(mention_id for _, mention_id in mentions))
-        matching = {case_id for case_id, mention_id in mentions if mention_id in scan.hits}
-        found.extend(case_id for case_id in ids if case_id in matching)
+        matching = {case_id for case_id, person_id, _ in keys if person_id in people}
+        if not (scan.complete and not scan.hits):
+            mentions = _mentions_of(select)
+            if mentions:
+                scan.cover(min(mention_id for _, mention_id in mentions))
+            hits = scan.hits
+            matching.update(case_id for case_id, mention_id in mentions if mention_id in hits)
+        found.extend(case_id for case_id, _, _ in keys if case_id in matching)
         if len(found) >= limit:
             break
-        after = keys[-1][1]
+        after = keys[-1][2]
         batch = min(batch * 2, 6400)
     if not found:
         return []
     chosen = found[:limit]
     return _case_page(unfiltered, None, len(chosen), only=chosen)
+
+
+def _raw(select: pw.Select) -> list[tuple[object, ...]]:
+    """The rows of ``select`` as plain tuples, straight from the cursor."""
+    sql, params = select.sql()
+    rows: list[tuple[object, ...]] = Case._meta.database.execute_sql(sql, params).fetchall()
+    return rows
+
+
+def _mentions_of(cases: pw.Select) -> list[tuple[int, int]]:
+    """(case id, mention id) of every mention of the cases ``cases`` selects (id first): one
+    range of the mention case index each. (A list of thousands of ids costs more to build in
+    peewee than the query.)"""
+    sql, params = cases.sql()
+    rows: list[tuple[int, int]] = Case._meta.database.execute_sql(
+        f'SELECT m."{Mention.case.column_name}", m."{Mention.id.column_name}" '
+        f'FROM "{Mention._meta.table_name}" m '
+        f'WHERE m."{Mention.case.column_name}" IN (SELECT "id" FROM ({sql}))',
+        params,
+    ).fetchall()
+    return rows
 
 
 def _keyset(
@@ -168,16 +214,35 @@ def _keyset(
     return conditions, order
 
 
-def _case_keys(query: CaseQuery, after: SortKey | None, limit: int) -> list[tuple[int, SortKey]]:
-    """Only the ids and sort keys of a page (as stored: nothing is parsed)."""
+def _case_keys_select(
+    query: CaseQuery, after: SortKey | None, limit: int, *, people: bool = False
+) -> pw.Select:
+    """Only the ids and sort keys of a page (dates as stored: nothing is parsed), and the
+    people if asked: without them the columns are those of the order's index, so SQLite reads
+    the index alone and no case row."""
     conditions, order = _keyset(query, after)
-    select = Case.select(Case.id, Case.priority, Case.last_activity_at.cast("TEXT"))
-    select = select.order_by(*order).limit(limit)
+    columns: list[pw.Node] = [Case.id, Case.last_activity_at.cast("TEXT")]
+    if query.order is CaseOrder.PRIORITY:
+        columns.append(Case.priority)
+    if people:
+        columns.append(Case.person)
+    select = Case.select(*columns).order_by(*order).limit(limit)
     if conditions:
         select = select.where(*conditions)
-    if query.order is CaseOrder.PRIORITY:
-        return [(i, (p, stamp, i)) for i, p, stamp in select.tuples()]
-    return [(i, (stamp, i)) for i, _, stamp in select.tuples()]
+    return select
+
+
+def _keys(
+    query: CaseQuery, rows: list[tuple[Any, ...]], *, people: bool
+) -> list[tuple[int, int, SortKey]]:
+    """(case id, person id or 0 if not read, sort key) of each row of ``_case_keys_select``."""
+    by_priority = query.order is CaseOrder.PRIORITY
+    keys: list[tuple[int, int, SortKey]] = []
+    for row in rows:
+        case_id, stamp = row[0], row[1]
+        key: SortKey = (row[2], stamp, case_id) if by_priority else (stamp, case_id)
+        keys.append((case_id, row[-1] if people else 0, key))
+    return keys
 
 
 def _case_page(

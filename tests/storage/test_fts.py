@@ -176,6 +176,54 @@ def test_renaming_a_person_updates_all_their_mentions(account: Account) -> None:
     assert found("post") == hers | {his}
 
 
+def found_lazily(typed: str, people_found: bool = False) -> set[int]:
+    """Mention ids matching the expression a scan reads (long prefixes as their words)."""
+    search = sqlite.parse_search(typed)
+    assert search is not None
+    expression = search.mentions_read_lazily(database, people_found=people_found)
+    scan = sqlite.MatchScan(database, expression)
+    scan.read(10**9)
+    scan.close()
+    return scan.hits
+
+
+def test_a_prefix_read_as_its_words_finds_the_same_mentions(
+    account: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rosa = person("1", "Rosa García", "@rosa")
+    texts = [
+        "River clean-up at the riverbank",
+        "Rivers and riversides, RIVERWATCH volunteers",
+        "Volunteering at the Café des Rivières",  # stored "cafe", "rivieres"
+        "A riv3r of numbers 2024 and 20245",
+        "Nothing to see",
+    ]
+    for n, text in enumerate(texts):
+        mention(account, rosa, text, n)
+
+    assert sqlite.indexed_words(database, "river", most=16) == [
+        "river",
+        "riverbank",
+        "rivers",
+        "riversides",
+        "riverwatch",
+    ]
+    assert sqlite.indexed_words(database, "cafe", most=16) == ["cafe"]
+    assert sqlite.indexed_words(database, "zebra", most=16) == []
+    assert sqlite.indexed_words(database, "river", most=4) is None  # too many: prefix kept
+    typed_ones = [
+        "river", "rivers", "RIVER volunteer", "cafe", "café", "rivière", "riv", "2024", "riv3",
+        "volunteering river", "clean-up river", "rosa river", "garcía", "zebra", "nothing see",
+    ]  # fmt: skip
+    for typed in typed_ones:
+        assert found_lazily(typed) == found(typed), typed
+    monkeypatch.setattr(sqlite, "_MOST_WORDS", 2)
+    assert found_lazily("river") == found("river")
+    # Once people are found, one word is read from the text column alone, prefix kept.
+    assert found_lazily("rosa", people_found=True) == set()
+    assert found_lazily("river", people_found=True) == found("river")
+
+
 def people_named(typed: str) -> set[int]:
     """Ids of people whose name or handle has every typed word (the people index, schema 6)."""
     expression = sqlite.match_expression(typed)
@@ -309,7 +357,11 @@ def hostile_world(account: Account) -> Mention:
     return target
 
 
-def test_no_typed_input_breaks_a_search(hostile_world: Mention) -> None:
+@pytest.mark.parametrize("scan_from", [1, 5_000])  # every search scans; only many matches do
+def test_no_typed_input_breaks_a_search(
+    hostile_world: Mention, monkeypatch: pytest.MonkeyPatch, scan_from: int
+) -> None:
+    monkeypatch.setattr(queries, "SEARCH_SCAN_FROM", scan_from)
     for typed in HOSTILE:
         found(typed)  # never raises
         rows = queries.case_page(queries.CaseQuery(search=typed), None, 50)
