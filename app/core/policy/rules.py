@@ -326,6 +326,13 @@ class _WordKeys:
     words: frozenset[str]
     prefixes: tuple[str, ...]
     phrases: tuple[tuple[frozenset[str], tuple[str, ...]], ...]
+    # The phrases by their longest whole-word key, so that a text is checked against only the
+    # phrases one of whose words it has; ``loose``: the prefix keys of phrases without others.
+    anchors: frozenset[str] = frozenset()
+    by_anchor: dict[str, tuple[tuple[frozenset[str], tuple[str, ...]], ...]] = field(
+        default_factory=dict
+    )
+    loose: tuple[tuple[str, ...], ...] = ()
 
 
 def word_keys(words: Sequence[str]) -> _WordKeys | None:
@@ -359,7 +366,22 @@ def word_keys(words: Sequence[str]) -> _WordKeys | None:
             prefixes.extend(starts)
         else:
             phrases.append((frozenset(exact), tuple(starts)))
-    return _WordKeys(frozenset(single), tuple(dict.fromkeys(prefixes)), tuple(phrases))
+    by_anchor: dict[str, list[tuple[frozenset[str], tuple[str, ...]]]] = {}
+    loose = []
+    for phrase in phrases:
+        if phrase[0]:
+            anchor = max(sorted(phrase[0]), key=len)
+            by_anchor.setdefault(anchor, []).append(phrase)
+        else:
+            loose.append(phrase[1])
+    return _WordKeys(
+        frozenset(single),
+        tuple(dict.fromkeys(prefixes)),
+        tuple(phrases),
+        frozenset(by_anchor),
+        {anchor: tuple(found) for anchor, found in by_anchor.items()},
+        tuple(loose),
+    )
 
 
 _SPECIAL = re.compile("[\u0130\u0131\u017f\u212a]")
@@ -396,10 +418,12 @@ class _Scan:
         for key in keys.prefixes:
             if key in folded:
                 return True
-        for exact, starts in keys.phrases:
-            if exact <= words and all(key in folded for key in starts):
-                return True
-        return False
+        if not words.isdisjoint(keys.anchors):
+            for anchor in words & keys.anchors:
+                for exact, starts in keys.by_anchor[anchor]:
+                    if exact <= words and all(key in folded for key in starts):
+                        return True
+        return any(all(key in folded for key in starts) for starts in keys.loose)
 
     def has_link(self) -> bool:
         if self.link is None:
