@@ -18,6 +18,7 @@ is plain values, ``encode``d with ``marshal``), while the previous batch is bein
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ from app.storage.models import Case, CaseEvent, Mention, OutboundReply, Person, 
 log = logging.getLogger(__name__)
 
 CHUNK = 400  # rows per statement: well under SQLite's variable limit
+# INSERT … RETURNING (SQLite 3.35+) hands back the ids written, instead of a SELECT after each
+# write; an older SQLite (some Linux distributions' Python) takes the SELECT.
+RETURNING = sqlite3.sqlite_version_info >= (3, 35)
 UNKNOWN_AUTHOR = RemotePerson(
     remote_id="~unknown", handle="", display_name="Someone (the network did not say who)"
 )
@@ -186,11 +190,14 @@ def _insert_sql(model: type[pw.Model], fields: Sequence[pw.Field], rows: int = 1
 
 
 @cache
-def _mention_insert_sql(rows: int) -> str:
+def _mention_insert_sql(rows: int, returning: bool) -> str:
     # Several rows per statement: the FTS5 index (filled by a trigger) writes its pending terms
     # out at the end of every statement, so one row per statement costs ~5× more per mention.
     fields = [*_MENTION_FIELDS, *(f for f, _ in _MENTION_DEFAULTS)]
-    return _insert_sql(Mention, fields, rows) + " ON CONFLICT DO NOTHING"
+    sql = _insert_sql(Mention, fields, rows) + " ON CONFLICT DO NOTHING"
+    if returning:
+        sql += f" RETURNING {_c(Mention.remote_id)}, {_c(Mention.id)}"
+    return sql
 
 
 # ``PreparedMention.columns`` must line up with the columns (compared by name: ``==`` on fields
@@ -206,17 +213,37 @@ def _db_time(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-_PERSON_UPSERT = (
+_PERSON_INSERT = (
     f"INSERT INTO {_t(Person)} ({_c(Person.network)}, {_c(Person.remote_id)}, "
     f"{_c(Person.handle)}, {_c(Person.display_name)}, {_c(Person.follower_count)}, "
     f"{_c(Person.profile_url)}, {_c(Person.stance)}, {_c(Person.notes)}, "
-    f"{_c(Person.updated_at)}) VALUES ({_marks(9)}) "
-    f"ON CONFLICT ({_c(Person.network)}, {_c(Person.remote_id)}) DO UPDATE SET "
+    f"{_c(Person.updated_at)}) VALUES "
+)
+_PERSON_ON_CONFLICT = (
+    f" ON CONFLICT ({_c(Person.network)}, {_c(Person.remote_id)}) DO UPDATE SET "
     f"{_c(Person.follower_count)} = coalesce(excluded.{_c(Person.follower_count)}, "
     f"{_c(Person.follower_count)}), "
     f"{_c(Person.profile_url)} = coalesce(excluded.{_c(Person.profile_url)}, "
     f"{_c(Person.profile_url)}), "
     f"{_c(Person.updated_at)} = excluded.{_c(Person.updated_at)}"
+)
+_PERSON_UPSERT = f"{_PERSON_INSERT}({_marks(9)}){_PERSON_ON_CONFLICT}"
+
+
+@cache
+def _person_upsert_returning_sql(rows: int) -> str:
+    """Several people in one statement, handing back each one's id and stored names."""
+    values = ", ".join([f"({_marks(9)})"] * rows)
+    returning = f"{_c(Person.remote_id)}, {_c(Person.id)}, {_c(Person.handle)}"
+    return (
+        f"{_PERSON_INSERT}{values}{_PERSON_ON_CONFLICT} "
+        f"RETURNING {returning}, {_c(Person.display_name)}"
+    )
+
+
+_PERSON_RENAME_BY_ID = (
+    f"UPDATE {_t(Person)} SET {_c(Person.handle)} = ?, {_c(Person.display_name)} = ? "
+    f"WHERE {_c(Person.id)} = ?"
 )
 # Names are written only when they changed: every write of a name re-indexes all of that
 # person's mentions for search (the person_fts_rename trigger), which made each page cost more
@@ -392,6 +419,8 @@ class Ingestor:
         now = _db_time(datetime.now(UTC))
         stance, notes = Person.stance.default, Person.notes.default
         rows = [(network.value, rid, *described) for rid, described in authors.items()]
+        if RETURNING:
+            return self._upsert_people_returning(authors, [(*r, stance, notes, now) for r in rows])
         cursor = database.cursor()
         cursor.executemany(_PERSON_UPSERT, [(*row, stance, notes, now) for row in rows])
         cursor.executemany(
@@ -405,6 +434,28 @@ class Ingestor:
                 f"IN ({_marks(len(chunk))})"
             )
             ids.update((str(rid), int(pid)) for rid, pid in _rows(sql, [network.value, *chunk]))
+        return ids
+
+    def _upsert_people_returning(
+        self,
+        authors: dict[str, tuple[str, str, int | None, str | None]],
+        rows: list[tuple[object, ...]],
+    ) -> dict[str, int]:
+        """One statement per up to ~3,600 people (not three): the ids come back with the names
+        stored, and only people whose names changed are renamed (by id)."""
+        ids: dict[str, int] = {}
+        renames: list[tuple[str, str, int]] = []
+        per_statement = max(1, min(CHUNK, sqlite.variable_limit(database) // 9))
+        for chunk in _chunks(rows, per_statement):
+            params = [value for row in chunk for value in row]
+            sql = _person_upsert_returning_sql(len(chunk))
+            for rid, pid, handle, name in _rows(sql, params):
+                ids[str(rid)] = int(pid)
+                wanted = authors[str(rid)]
+                if (handle, name) != (wanted[0], wanted[1]):
+                    renames.append((wanted[0], wanted[1], int(pid)))
+        if renames:  # a name written re-indexes that person for search: only when it changed
+            database.cursor().executemany(_PERSON_RENAME_BY_ID, renames)
         return ids
 
     def _known_conversations(
@@ -511,19 +562,22 @@ class Ingestor:
             database.cursor().executemany(_insert_sql(CaseEvent, _EVENT_FIELDS), events)
         width = len(_MENTION_FIELDS) + len(defaults)
         per_statement = max(1, min(CHUNK, sqlite.variable_limit(database) // width))
+        written: list[tuple[Any, ...]] = []
         for chunk in _chunks(mention_rows, per_statement * width):
-            database.execute_sql(_mention_insert_sql(len(chunk) // width), chunk)
+            written += _rows(_mention_insert_sql(len(chunk) // width, RETURNING), chunk)
         result.stored = len(mention_rows) // width
-        for chunk in _chunks([m.remote_id for m in fresh]):
-            sql = (
-                f"SELECT {_c(Mention.remote_id)}, {_c(Mention.id)} FROM {_t(Mention)} "
-                f"WHERE {_c(Mention.network)} = ? AND {_c(Mention.remote_id)} "
-                f"IN ({_marks(len(chunk))})"
-            )
-            for rid, mention_id in _rows(sql, [network.value, *chunk]):
-                result.mention_ids.append(int(mention_id))
-                if rid not in sentiment:
-                    result.unscored_ids.append(int(mention_id))
+        if not RETURNING:
+            for chunk in _chunks([m.remote_id for m in fresh]):
+                sql = (
+                    f"SELECT {_c(Mention.remote_id)}, {_c(Mention.id)} FROM {_t(Mention)} "
+                    f"WHERE {_c(Mention.network)} = ? AND {_c(Mention.remote_id)} "
+                    f"IN ({_marks(len(chunk))})"
+                )
+                written += _rows(sql, [network.value, *chunk])
+        for rid, mention_id in written:
+            result.mention_ids.append(int(mention_id))
+            if rid not in sentiment:
+                result.unscored_ids.append(int(mention_id))
 
     def _existing_cases(
         self, account_id: int, wanted: set[tuple[int, str]]

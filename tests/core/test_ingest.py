@@ -488,3 +488,30 @@ def test_an_empty_batch_does_nothing(account: Account) -> None:
 
     assert result == IngestResult()
     assert Mention.select().count() == 0
+
+
+@pytest.mark.parametrize("returning", [True, False])
+def test_ids_and_renames_are_the_same_with_or_without_insert_returning(
+    account: Account, monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    """SQLite before 3.35 has no RETURNING: ingest then reads the ids back with a SELECT."""
+    import app.core.ingest as ingest_module
+
+    monkeypatch.setattr(ingest_module, "RETURNING", returning)
+    renamed = RemotePerson(ROSA.remote_id, "@rosa@social.example", "Rosa G.", 2200)
+    first = ingest(account, post("1", ROSA, 0), post("2", DEV, 1))
+    second = ingest(account, post("3", renamed, 2), post("4", DEV, 3), post("1", ROSA, 0))
+
+    stored = dict(Mention.select(Mention.remote_id, Mention.id).tuples())
+    assert sorted(first.mention_ids) == [stored["1"], stored["2"]]
+    assert sorted(second.mention_ids) == [stored["3"], stored["4"]]
+    assert (second.stored, second.duplicates) == (2, 1)
+    people = {p.remote_id: (p.display_name, p.follower_count) for p in Person.select()}
+    assert people == {ROSA.remote_id: ("Rosa G.", 2200), DEV.remote_id: ("Dev Patel", 12)}
+    authors = dict(Mention.select(Mention.remote_id, Mention.author).tuples())
+    assert authors["1"] == authors["3"] != authors["2"] == authors["4"]
+    # The search index follows the new name, for the old mention too.
+    hits = database.execute_sql(
+        "SELECT rowid FROM mention_fts WHERE mention_fts MATCH 'author:G'"
+    ).fetchall()
+    assert sorted(row[0] for row in hits) == sorted([stored["1"], stored["3"]])
