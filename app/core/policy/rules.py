@@ -15,6 +15,7 @@ Everything here is pure: ``MentionFacts`` in, ``Decision`` out.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Sequence
@@ -512,8 +513,40 @@ class PolicyEngine:
         self._rules = tuple(_Compiled.of(rule, i) for i, rule in enumerate(enabled))
         self._verdicts: dict[str, int] = {}
         self._decisions: dict[tuple[int, timedelta], Decision] = {}
-        self._cache_size = cache_size
+        self._cache_size = max(1, cache_size)
         self._lock = threading.Lock()
+        # Names what the text conditions are, in any process: verdicts worked out elsewhere
+        # (``text_verdicts``) are only taken (``learn``) by an engine with the same ones.
+        conditions = [(c.rule.when.words, c.rule.when.pattern, c.has_link) for c in self._rules]
+        self.text_token = hashlib.sha256(repr(conditions).encode()).hexdigest()[:16]
+
+    def __reduce__(self) -> tuple[type[PolicyEngine], tuple[Policy, int]]:
+        """Pickled as its policy: the other side compiles it again (and starts a new cache)."""
+        return (PolicyEngine, (self.policy, self._cache_size))
+
+    def text_verdicts(self, text: str) -> int:
+        """Every rule's conditions on the text alone (words, pattern, link), worked out at once
+        as a plain int: the case-independent half of a decision, which a worker process can
+        compute beside sentiment and hand to ``learn`` where the case is triaged. Pure."""
+        scan = _Scan(text[:MAX_SCAN])
+        bits = 0
+        for compiled in self._rules:
+            if compiled.reads_text:
+                bits |= compiled.known | (compiled.holds if compiled.text_holds(scan) else 0)
+        return bits
+
+    def learn(self, text: str, verdicts: int, token: str) -> bool:
+        """Take ``text_verdicts(text)`` from an engine whose ``text_token`` is ``token``;
+        ignored (False) when that engine's text conditions were not these."""
+        if token != self.text_token:
+            return False
+        key = text[:MAX_SCAN]
+        with self._lock:
+            verdicts |= self._verdicts.pop(key, 0)
+            if len(self._verdicts) >= self._cache_size:
+                del self._verdicts[next(iter(self._verdicts))]  # the least recently used
+            self._verdicts[key] = verdicts
+        return True
 
     def on_watch_list(self, handle: str) -> bool:
         return normalise_handle(handle) in self._watch

@@ -11,6 +11,8 @@ show the comparison does catch a wrong engine.
 
 from __future__ import annotations
 
+import marshal
+import pickle
 import random
 import re
 from collections import Counter
@@ -271,6 +273,43 @@ def test_the_comparison_catches_a_stale_cache() -> None:
     stale._verdicts = engine._verdicts  # what a cache shared across policies would do
     assert mismatches(stale, reordered, sample)
     assert mismatches(PolicyEngine(reordered), reordered, sample) == []
+
+
+def test_verdicts_worked_out_in_another_process_decide_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker computes the text half of each decision; the triaging side learns it and then
+    never reads a text itself, and decides as the plain reading does."""
+    policy = EVERY_CONDITION
+    sample = facts_for(texts(1_000, seed=51), seed=52)
+    worker = pickle.loads(pickle.dumps(PolicyEngine(policy)))  # as a process would get it
+    sent = marshal.loads(
+        marshal.dumps([(f.text, worker.text_verdicts(f.text), worker.text_token) for f in sample])
+    )
+    here = PolicyEngine(policy)
+    assert all(here.learn(*item) for item in sent)
+    monkeypatch.setattr(rules._Compiled, "text_holds", _no_reading)
+    assert mismatches(here, policy, sample) == []
+
+
+def _no_reading(self: object, scan: object) -> bool:
+    raise AssertionError("the text was read again")
+
+
+def test_verdicts_of_other_text_conditions_are_not_learned() -> None:
+    sample = facts_for(texts(300, seed=53), seed=54)
+    other = PolicyEngine(WATCHING)  # the same text conditions: the same token
+    assert other.text_token == PolicyEngine(default_policy()).text_token
+    rules_now = default_policy().rules
+    moved = PolicyEngine(replace(default_policy(), rules=rules_now[1:] + rules_now[:1]))
+    assert moved.text_token != other.text_token
+    engine = PolicyEngine(default_policy())
+    assert not any(
+        engine.learn(f.text, moved.text_verdicts(f.text), moved.text_token) for f in sample
+    )
+    assert mismatches(engine, default_policy(), sample) == []
+    assert all(other.learn(f.text, engine.text_verdicts(f.text), engine.text_token) for f in sample)
+    assert mismatches(other, WATCHING, sample) == []
 
 
 # -- the text as the expressions see it -----------------------------------------------------
