@@ -27,23 +27,8 @@ from app.core.sending import DELETED_MESSAGE, RECHECK_AFTER, Sender
 from app.core.sync import SyncEngine
 from app.core.vocab import EventKind, Network, ReplyState
 from app.storage.models import CaseEvent, Mention, OutboundReply
-from tests.fakes.mastodon import TOKEN
+from tests.helpers.accounts_over_http import connect_mastodon, connect_x
 from tests.helpers.sync_support import Mastodon, X, quick_registry
-
-X_TOKEN = "x-test-token"
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=1.0) as client:
-        yield client
-
-
-@pytest.fixture
-def service(db_path: Path, http: httpx.Client) -> Iterator[AccountService]:
-    accounts = AccountService(SecretStore(MemoryKeyring()), http=http, registry=quick_registry())
-    yield accounts
-    accounts.close()
 
 
 @pytest.fixture
@@ -52,7 +37,7 @@ def mastodon(service: AccountService) -> Iterator[Mastodon]:
     server.start()
     try:
         server.add_conversations(2)
-        service.add_account(Network.MASTODON, server.base_url, "", {"access_token": TOKEN})
+        connect_mastodon(service, server)
         assert SyncEngine(service).sync_all().stored == 2
         yield server
     finally:
@@ -268,7 +253,7 @@ def test_a_network_without_the_check_sends_as_before(db_path: Path, http: httpx.
     service = AccountService(SecretStore(MemoryKeyring()), http=http, registry=registry)
     with X() as server:
         server.add_conversations(1)
-        service.add_account(Network.X, server.base_url, "", {"access_token": X_TOKEN})
+        connect_x(service, server)
         assert SyncEngine(service).sync_all().stored == 1
         reply_id = queue()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,19 +20,17 @@ from app.core.networks.facebook import FacebookClient
 from app.core.networks.registry import REGISTRY, ClientParams, NetworkEntry, SecretSink
 from app.core.networks.x import XClient
 from app.core.outbox import Outbox
-from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.sending import DELETED_MESSAGE, RECHECK_AFTER, Sender
 from app.core.sync import SyncEngine
 from app.core.vocab import EventKind, Network, ReplyState
 from app.storage.models import CaseEvent, Mention, OutboundReply
-from tests.fakes.bluesky import PASSWORD as BSKY_PASSWORD
 from tests.fakes.bluesky import FakeBluesky
 from tests.fakes.facebook import VERSION as FB_VERSION
 from tests.fakes.server import FakeServer, Fault
+from tests.helpers.accounts_over_http import connect_bluesky, connect_facebook, connect_x
 from tests.helpers.sync_support import Facebook, X, no_sleep, quick_registry
 
 TEXT = "Thank you, we will look into it."
-X_TOKEN = "x-test-token"
 BSKY_CREATE = "/xrpc/com.atproto.repo.createRecord"
 CLIENTS: dict[str, type[BlueskyClient | XClient | FacebookClient]] = {
     "bluesky": BlueskyClient,
@@ -48,7 +45,9 @@ def _bluesky(
     return BlueskyClient(http, params.base_url, params.handle, dict(secret), sink, sleep=no_sleep)
 
 
-def registry() -> dict[Network, NetworkEntry]:
+@pytest.fixture
+def client_registry() -> dict[Network, NetworkEntry]:
+    """The quick clients, and Bluesky's without its back-off too."""
     entries = quick_registry()
     entries[Network.BLUESKY] = NetworkEntry(REGISTRY[Network.BLUESKY].spec, _bluesky)
     return entries
@@ -117,39 +116,22 @@ def start(name: str, service: AccountService) -> Net:
         bluesky.start()
         bluesky.add_mention("ann.example.com", "Hello @kindlytrust.test")
         bluesky.add_mention("bob.example.com", "Are you open today?")
-        service.add_account(
-            Network.BLUESKY, bluesky.base_url, "kindlytrust.test", {"app_password": BSKY_PASSWORD}
-        )
+        connect_bluesky(service, bluesky, "kindlytrust.test")
         server = bluesky
     elif name == "x":
         x = X()
         x.start()
         x.add_conversations(2)
-        service.add_account(Network.X, x.base_url, "", {"access_token": X_TOKEN})
+        connect_x(service, x)
         server = x
     else:
         facebook = Facebook()
         facebook.start()
         facebook.add_conversations(2)
-        service.add_account(
-            Network.FACEBOOK, facebook.base_url, facebook.page_id, {"page_token": Facebook.TOKEN}
-        )
+        connect_facebook(service, facebook)
         server = facebook
     assert SyncEngine(service).sync_all().stored == 2
     return Net(name, server)
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=1.0) as client:
-        yield client
-
-
-@pytest.fixture
-def service(db_path: Path, http: httpx.Client) -> Iterator[AccountService]:
-    accounts = AccountService(SecretStore(MemoryKeyring()), http=http, registry=registry())
-    yield accounts
-    accounts.close()
 
 
 @pytest.fixture(params=["bluesky", "x", "facebook"])

@@ -20,16 +20,22 @@ import pytest
 from app.core.accounts import AccountService, AccountView
 from app.core.networks.base import NetworkClient
 from app.core.outbox import Outbox, ReplyRefused
-from app.core.secrets import MemoryKeyring, SecretStore
+from app.core.secrets import SecretStore
 from app.core.sender_lock import BUSY_MESSAGE, SenderLock, lock_path_for
 from app.core.sending import Sender, SendReport
 from app.core.sync import SyncEngine
-from app.core.vocab import EventKind, Network, ReplyState
+from app.core.vocab import EventKind, ReplyState
 from app.storage.models import CaseEvent, Mention, OutboundReply
 from tests.fakes.facebook import VERSION as FB_VERSION
 from tests.fakes.mastodon import TOKEN as MASTODON_TOKEN
 from tests.fakes.server import FakeServer, Fault, Request, Response
 from tests.helpers import keyring_session
+from tests.helpers.accounts_over_http import (
+    X_TOKEN,
+    connect_facebook,
+    connect_mastodon,
+    connect_x,
+)
 from tests.helpers.keyring_session import PrivateSecretService
 from tests.helpers.sync_support import (
     Facebook,
@@ -41,7 +47,6 @@ from tests.helpers.sync_support import (
     start_kindly,
 )
 
-X_TOKEN = "x-test-token"
 secret_service = keyring_session.secret_service  # fixtures: a keyring a child process can read
 shared_secrets = keyring_session.shared_secrets
 
@@ -110,30 +115,10 @@ def start_network(name: str) -> Server:
 
 def connect(service: AccountService, server: Server) -> Net:
     if isinstance(server, Mastodon):
-        account = service.add_account(
-            Network.MASTODON, server.base_url, "", {"access_token": MASTODON_TOKEN}
-        )
-        return Net("mastodon", server, account, 4)
+        return Net("mastodon", server, connect_mastodon(service, server), 4)
     if isinstance(server, X):
-        account = service.add_account(Network.X, server.base_url, "", {"access_token": X_TOKEN})
-        return Net("x", server, account, 1)
-    account = service.add_account(
-        Network.FACEBOOK, server.base_url, server.page_id, {"page_token": Facebook.TOKEN}
-    )
-    return Net("facebook", server, account, 1)
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=1.0) as client:
-        yield client
-
-
-@pytest.fixture
-def service(db_path: Path, http: httpx.Client) -> Iterator[AccountService]:
-    accounts = AccountService(SecretStore(MemoryKeyring()), http=http, registry=quick_registry())
-    yield accounts
-    accounts.close()
+        return Net("x", server, connect_x(service, server), 1)
+    return Net("facebook", server, connect_facebook(service, server), 1)
 
 
 @pytest.fixture(params=["mastodon", "x", "facebook"])

@@ -13,10 +13,10 @@ from app.core.listening.streams import ListeningStreams
 from app.core.sync import SyncEngine, SyncProgress
 from app.core.vocab import Network
 from app.storage.models import Account, Case, Feed, Mention, SavedSearch
-from tests.core.listening.conftest import connect_mastodon, connect_x
 from tests.fakes.feeds import FeedSite
 from tests.fakes.search_routes import SearchingMastodon, SearchingX
 from tests.fakes.server import Fault
+from tests.helpers.accounts_over_http import connect_mastodon, connect_x
 from tests.helpers.sync_support import check_store
 
 FEEDS = Path(__file__).parents[2] / "contract" / "recordings" / "feeds"

@@ -25,26 +25,16 @@ from app.core.networks.http import RetryPolicy
 from app.core.vocab import Network
 from tests.fakes.facebook import FakeFacebook
 from tests.fakes.server import Fault
+from tests.helpers.accounts_over_http import Sleeps
 
 SECRET = "fb-page-token"
 V = "/v21.0"
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeFacebook]:
     with FakeFacebook() as server:
         yield server
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=2.0) as client:
-        yield client
 
 
 def make(fake: FakeFacebook, http: httpx.Client, **kwargs: Any) -> FacebookClient:

@@ -25,25 +25,15 @@ from app.core.networks.x import XClient
 from app.core.vocab import Network
 from tests.fakes.server import Fault
 from tests.fakes.x import FakeX
+from tests.helpers.accounts_over_http import Sleeps
 
 SECRET = "x-test-token"
-
-
-class Sleeps(list[float]):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeX]:
     with FakeX() as server:
         yield server
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=2.0) as client:
-        yield client
 
 
 @pytest.fixture
