@@ -525,6 +525,8 @@ class TemplatesDialog(QDialog):
         """Store the template in the editor; False (with the reasons shown) if it cannot be."""
         if not (self.creating or self.current is not None):
             return False
+        if not self.dirty():
+            return True  # Ctrl+S with nothing changed: nothing to store
         draft = self.editor.draft()
         problems = self.problems_of(draft)
         if problems:

@@ -481,3 +481,13 @@ def test_enter_in_a_field_neither_closes_nor_adds(qtbot, dialog: TemplatesDialog
 
     assert dialog.isVisible() and not dialog.creating
     assert dialog.model.rowCount() == count
+
+
+def test_saving_with_nothing_changed_changes_nothing(qtbot, dialog: TemplatesDialog) -> None:
+    select(dialog, "away")
+    before = stored("away").updated_at  # type: ignore[union-attr]
+
+    key(qtbot, dialog.list, "Ctrl+S")
+
+    assert not dialog.changed
+    assert stored("away").updated_at == before  # type: ignore[union-attr]
