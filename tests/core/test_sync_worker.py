@@ -198,6 +198,7 @@ def test_a_short_walk_never_starts_a_worker(
     assert workers == []
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 def test_a_worker_killed_mid_walk_leaves_the_rest_to_this_process(
     service: AccountService,
     mastodon: Mastodon,
