@@ -314,6 +314,7 @@ _TOKEN = re.compile(r"\w+")
 # point against ``re``).
 _FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 VERDICT_CACHE = 20_000  # texts whose rule results are remembered (campaign copy-paste repeats)
+VERDICT_TEXT_MAX = 500  # longer texts are not remembered: the cache stays under ~10-40 MB
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,6 +542,8 @@ class PolicyEngine:
         if token != self.text_token:
             return False
         key = text[:MAX_SCAN]
+        if len(key) > VERDICT_TEXT_MAX:
+            return True  # taken, and not kept: such a text is read again when it comes
         with self._lock:
             verdicts |= self._verdicts.pop(key, 0)
             if len(self._verdicts) >= self._cache_size:
@@ -593,10 +596,12 @@ class PolicyEngine:
         key = text[:MAX_SCAN]
         lock = self._lock
         verdicts = self._verdicts
-        with lock:
-            seen = verdicts.pop(key, None)
-            if seen is not None:
-                verdicts[key] = seen  # now the most recently used
+        seen = None
+        if len(key) <= VERDICT_TEXT_MAX:
+            with lock:
+                seen = verdicts.pop(key, None)
+                if seen is not None:
+                    verdicts[key] = seen  # now the most recently used
         bits = seen or 0
         scan: _Scan | None = None
         watched: bool | None = None
@@ -635,7 +640,7 @@ class PolicyEngine:
                     continue
             found = index
             break
-        if bits != (seen or 0):
+        if bits != (seen or 0) and len(key) <= VERDICT_TEXT_MAX:
             with lock:
                 if key not in verdicts and len(verdicts) >= self._cache_size:
                     del verdicts[next(iter(verdicts))]  # the least recently used

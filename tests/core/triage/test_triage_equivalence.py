@@ -217,6 +217,8 @@ def test_the_engine_decides_as_the_plain_reading(policy: Policy) -> None:
     shuffled = sample[::-1]
     random.Random(3).shuffle(shuffled)
     assert mismatches(engine, policy, shuffled) == []
+    # Only short texts are remembered, so the cache's size is bounded in bytes too.
+    assert 0 < max(map(len, engine._verdicts)) <= rules.VERDICT_TEXT_MAX
     # A cache too small to hold them: texts leave it and come back.
     assert mismatches(PolicyEngine(policy, cache_size=7), policy, sample) == []
     # The sample reaches every enabled rule (and, where there is no catch-all, none at all).
@@ -288,8 +290,12 @@ def test_verdicts_worked_out_in_another_process_decide_the_same(
     )
     here = PolicyEngine(policy)
     assert all(here.learn(*item) for item in sent)
-    monkeypatch.setattr(rules._Compiled, "text_holds", _no_reading)
     assert mismatches(here, policy, sample) == []
+    # Texts up to VERDICT_TEXT_MAX are remembered (longer ones are read again when they come).
+    short = [f for f in sample if len(f.text) <= rules.VERDICT_TEXT_MAX]
+    assert len(short) > 900
+    monkeypatch.setattr(rules._Compiled, "text_holds", _no_reading)
+    assert mismatches(here, policy, short) == []
 
 
 def _no_reading(self: object, scan: object) -> bool:
