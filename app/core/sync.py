@@ -353,6 +353,7 @@ class _ReadAhead:
     ) -> None:
         self._queue: queue.Queue[_Item] = queue.Queue(READ_AHEAD)
         self._stop = threading.Event()
+        self.read_all = False  # the walk's last page has been read (it may wait in the queue)
         self._cancel = cancel
         self._prepare = prepare
         self._thread = threading.Thread(
@@ -376,6 +377,7 @@ class _ReadAhead:
             while not self._stopped():
                 batch = next(batches, None)
                 if batch is None:
+                    self.read_all = True
                     break
                 self._put((batch, self._prepare(batch), None))
             self._put((None, None, None))
@@ -461,7 +463,11 @@ class _Handover:
         return _Page(got.cursor, got.size, (), got.prepared)
 
     def _consider_worker(self) -> None:
-        if not self._tried and self._read >= HANDOVER_AFTER:
+        # Only a walk that can be resumed here (the last page had a cursor) and is not about to
+        # end: a first sync's newest mentions carry a cursor on their last page only.
+        ending = self._feed is not None and self._feed.read_all
+        resumable = self._resume is not None
+        if not self._tried and self._read >= HANDOVER_AFTER and resumable and not ending:
             self._tried = True
             try:
                 spec = self._spec()

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,9 @@ import pytest
 import app.core.sync as sync
 from app.core.accounts import AccountService, AccountView
 from app.core.ingest import Ingestor
+from app.core.networks.base import NetworkClient
+from app.core.networks.mastodon import MastodonClient
+from app.core.networks.registry import ClientParams, NetworkEntry, SecretSink
 from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.settings import Settings
 from app.core.sync import SyncEngine, SyncProgress
@@ -196,6 +199,30 @@ def test_a_short_walk_never_starts_a_worker(
         result = engine(service).sync_account(account.id)
     assert result.ok and result.stored == HANDOVER - 10
     assert workers == []
+
+
+def _backfilling_mastodon(
+    http: httpx.Client, params: ClientParams, secret: Mapping[str, str], sink: SecretSink
+) -> NetworkClient:
+    return MastodonClient(http, params.base_url, secret["access_token"], backfill=400)
+
+
+def test_a_first_sync_reading_the_newest_mentions_never_starts_a_worker(
+    db_path: Path, http: httpx.Client, mastodon: Mastodon, workers: list[SyncWorker]
+) -> None:
+    """Its pages carry no cursor until the last (nothing to resume from): no worker."""
+    registry = quick_registry()
+    registry[Network.MASTODON] = NetworkEntry(
+        registry[Network.MASTODON].spec, _backfilling_mastodon
+    )
+    service = AccountService(SecretStore(MemoryKeyring()), http=http, registry=registry)
+    account = service.add_account(
+        Network.MASTODON, mastodon.base_url, "", {"access_token": MASTODON_TOKEN}
+    )
+    result = engine(service).sync_account(account.id)
+    assert result.ok and result.stored == 400
+    assert workers == []
+    assert cursor_of(account.id) == mastodon.newest_notification()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
