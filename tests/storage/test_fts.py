@@ -91,6 +91,9 @@ def test_authors_are_found_by_display_name_and_handle(account: Account) -> None:
     assert found("devp.bsky.social") == {by_dev.id}
     assert found("devp") == {by_dev.id}
     assert found("patel meet") == {by_dev.id}  # name and text together
+    assert found_cases("patel meet") == {by_dev.case_id}
+    assert found_cases("rosa@social") == {by_rosa.case_id}
+    assert found_cases("patel thanks") == set()
 
 
 def test_searching_ignores_diacritics_both_ways(account: Account) -> None:
