@@ -394,11 +394,15 @@ def test_killed_between_post_and_record_the_restart_posts_nothing_more(
             assert held.handled.wait(30), "the child never posted"
             assert reply(reply_id).state == ReplyState.SENDING.value  # committed before the POST
             assert reply(reply_id).attempts == 1
+            lock = SenderLock(lock_path_for(db_path))
+            assert not lock.acquire() and f"pid {child.pid}" in lock.holder()  # the child's
         finally:
             kill(child)
             held.release.set()
         assert child.returncode == -9
         assert reply(reply_id).state == ReplyState.SENDING.value
+        assert lock.acquire(), "a killed sender still holds the lock"  # the OS let it go
+        lock.release()
         [posted] = net.posts()
 
         restarted = run_kindly(data_dir, secret_service.env, "sync")
