@@ -271,6 +271,14 @@ def _case_insert_sql() -> str:
     return _insert_sql(Case, [*_CASE_FIELDS, *(f for f, _ in _CASE_DEFAULTS)])
 
 
+@cache
+def _case_insert_returning_sql(rows: int) -> str:
+    """Several new cases in one statement, handing back their ids (no lookup after)."""
+    fields = [*_CASE_FIELDS, *(f for f, _ in _CASE_DEFAULTS)]
+    returning = f"{_c(Case.id)}, {_c(Case.person)}, {_c(Case.conversation_key)}"
+    return f"{_insert_sql(Case, fields, rows)} RETURNING {returning}, {_c(Case.status)}"
+
+
 class _CaseRef(NamedTuple):
     id: int
     status: str
@@ -535,7 +543,16 @@ class Ingestor:
                 stamp = latest.get(case.id, "")
                 self._update_case(case, items, stamp, now, updates, events, result)
         new_pairs = {pair for pair in groups if pair not in cases}
-        if new_rows:
+        if new_rows and RETURNING:
+            width = len(new_rows[0])
+            per_statement = max(1, min(CHUNK, sqlite.variable_limit(database) // width))
+            for some in _chunks(new_rows, per_statement):
+                params = [value for row in some for value in row]
+                for case_id, pid, key, status in _rows(
+                    _case_insert_returning_sql(len(some)), params
+                ):
+                    cases[(int(pid), str(key))] = _CaseRef(int(case_id), str(status))
+        elif new_rows:
             database.cursor().executemany(_case_insert_sql(), new_rows)
             cases.update(self._existing_cases(account_id, new_pairs))
 
