@@ -161,7 +161,8 @@ class Search:
             if len(word) > 3 and word.isascii() and word.isalnum():
                 found = indexed_words(db, word.lower(), most=_MOST_WORDS)
             if found:
-                parts.append("(" + " OR ".join(f'"{w}"' for w in found) + ")")
+                words = " OR ".join('"' + w.replace('"', '""') + '"' for w in found)
+                parts.append("(" + words + ")")
             else:
                 parts.append(_prefix(word))
         return " AND ".join(parts)
