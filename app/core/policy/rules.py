@@ -518,6 +518,7 @@ class PolicyEngine:
         self._lock = threading.Lock()
         # Names what the text conditions are, in any process: verdicts worked out elsewhere
         # (``text_verdicts``) are only taken (``learn``) by an engine with the same ones.
+        self._all_known = sum(c.known for c in self._rules if c.reads_text)
         conditions = [(c.rule.when.words, c.rule.when.pattern, c.has_link) for c in self._rules]
         self.text_token = hashlib.sha256(repr(conditions).encode()).hexdigest()[:16]
 
@@ -529,11 +530,17 @@ class PolicyEngine:
         """Every rule's conditions on the text alone (words, pattern, link), worked out at once
         as a plain int: the case-independent half of a decision, which a worker process can
         compute beside sentiment and hand to ``learn`` where the case is triaged. Pure."""
-        scan = _Scan(text[:MAX_SCAN])
-        bits = 0
+        key = text[:MAX_SCAN]
+        with self._lock:
+            seen = self._verdicts.get(key, 0)
+        if seen & self._all_known == self._all_known:  # a text seen before
+            return seen
+        scan = _Scan(key)
+        bits = seen
         for compiled in self._rules:
-            if compiled.reads_text:
+            if compiled.reads_text and not bits & compiled.known:
                 bits |= compiled.known | (compiled.holds if compiled.text_holds(scan) else 0)
+        self._keep(key, bits)
         return bits
 
     def learn(self, text: str, verdicts: int, token: str) -> bool:
@@ -541,15 +548,19 @@ class PolicyEngine:
         ignored (False) when that engine's text conditions were not these."""
         if token != self.text_token:
             return False
-        key = text[:MAX_SCAN]
-        if len(key) > VERDICT_TEXT_MAX:
-            return True  # taken, and not kept: such a text is read again when it comes
-        with self._lock:
-            verdicts |= self._verdicts.pop(key, 0)
-            if len(self._verdicts) >= self._cache_size:
-                del self._verdicts[next(iter(self._verdicts))]  # the least recently used
-            self._verdicts[key] = verdicts
+        self._keep(text[:MAX_SCAN], verdicts)
         return True
+
+    def _keep(self, key: str, bits: int) -> None:
+        """Remember more of a text's verdicts (texts past VERDICT_TEXT_MAX are not kept)."""
+        if len(key) > VERDICT_TEXT_MAX:
+            return
+        verdicts = self._verdicts
+        with self._lock:
+            bits |= verdicts.pop(key, 0)
+            if len(verdicts) >= self._cache_size:
+                del verdicts[next(iter(verdicts))]  # the least recently used
+            verdicts[key] = bits
 
     def on_watch_list(self, handle: str) -> bool:
         return normalise_handle(handle) in self._watch
@@ -640,11 +651,8 @@ class PolicyEngine:
                     continue
             found = index
             break
-        if bits != (seen or 0) and len(key) <= VERDICT_TEXT_MAX:
-            with lock:
-                if key not in verdicts and len(verdicts) >= self._cache_size:
-                    del verdicts[next(iter(verdicts))]  # the least recently used
-                verdicts[key] = verdicts.get(key, 0) | bits
+        if bits != (seen or 0):
+            self._keep(key, bits)
         return found
 
     def evaluate(self, facts: MentionFacts, standard_target: timedelta) -> Decision:
