@@ -26,6 +26,7 @@ import logging
 import marshal
 import multiprocessing
 import os
+import queue
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,11 +98,40 @@ def _error_message(error: NetworkError) -> tuple[Any, ...]:
     return ("error", type(error).__name__, error.user_message, str(error), stamp)
 
 
+class _Outbox:
+    """In the child: messages written to the pipe by a thread of their own, up to ``AHEAD``
+    waiting, so that preparing the next page never waits for the parent to read the last one
+    (a pipe holds 64 KB; a page is ~300 KB)."""
+
+    AHEAD = 2
+
+    def __init__(self, data: Connection) -> None:
+        self._data = data
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self.AHEAD)
+        self._thread = threading.Thread(target=self._write, name="sync-worker-send", daemon=True)
+        self._thread.start()
+
+    def _write(self) -> None:
+        while (message := self._queue.get()) is not None:
+            try:
+                self._data.send_bytes(message)
+            except OSError:  # the parent has gone: nothing is left to do
+                os._exit(0)
+
+    def send(self, *message: Any) -> None:
+        self._queue.put(marshal.dumps(message))
+
+    def flush(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
 def child_main(control: Connection, data: Connection) -> None:
     """The worker's whole life: build the client, say ready, walk from the cursor it is given,
     one ``page`` message per batch, then ``end`` (or ``error`` / ``crash``)."""
     logging.basicConfig(level=logging.WARNING, format="kindly sync worker: %(message)s")
     watcher = threading.Thread(target=_watch, args=(control,), daemon=True)
+    outbox: _Outbox | None = None
     try:
         spec: WorkerSpec = control.recv()
         client = None
@@ -118,20 +148,24 @@ def child_main(control: Connection, data: Connection) -> None:
         if command[0] != "walk" or client is None:
             return
         watcher.start()
+        outbox = _Outbox(data)
         network = client.network
         for batch in client.fetch_mentions(command[1]):
             prepared = ingestor.prepare(network, batch.mentions)
             before_store(spec.hooks, prepared)
-            _send(data, "page", batch.cursor, len(batch.mentions), prepared.plain())
-        _send(data, "end")
+            outbox.send("page", batch.cursor, len(batch.mentions), prepared.plain())
+        outbox.send("end")
     except (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt):
         return  # the parent has gone or stopped us: nothing to report to
     except NetworkError as error:
-        _send_quietly(data, _error_message(error))
+        _report(data, outbox, _error_message(error))
     except BaseException as error:  # reported to the parent, which logs it and goes on alone
         import traceback
 
-        _send_quietly(data, ("crash", f"{type(error).__name__}: {error}", traceback.format_exc()))
+        crash = ("crash", f"{type(error).__name__}: {error}", traceback.format_exc())
+        _report(data, outbox, crash)
+    if outbox is not None:
+        outbox.flush()
     # Stay until the parent has read what was sent: it closes its end (or says stop) when done,
     # which ends the process (through the watcher once the walk has started).
     if watcher.is_alive():
@@ -140,9 +174,13 @@ def child_main(control: Connection, data: Connection) -> None:
         _watch(control)
 
 
-def _send_quietly(conn: Connection, message: tuple[Any, ...]) -> None:
+def _report(data: Connection, outbox: _Outbox | None, message: tuple[Any, ...]) -> None:
+    """After the pages already sent, when the walk has started; else straight to the pipe."""
+    if outbox is not None:
+        outbox.send(*message)
+        return
     with contextlib.suppress(OSError):
-        conn.send_bytes(marshal.dumps(message))
+        data.send_bytes(marshal.dumps(message))
 
 
 # -- the parent's handle on it --------------------------------------------------------------------
