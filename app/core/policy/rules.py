@@ -355,10 +355,16 @@ def word_keys(words: Sequence[str]) -> _WordKeys | None:
             if run is None or not run.group().isascii():
                 continue
             key = run.group().lower()
-            last = index == len(pieces) - 1
-            # Only the last word of an entry ending in * may run on in the text.
-            if last and word.endswith("*") and run.group() == piece:
-                starts.append(key)
+            if run.group() != piece:
+                # A character that is no word character follows. Only an ASCII one is sure to
+                # match no word character in the text; for others case-insensitive matching has
+                # exceptions (U+0345 matches a Greek iota): then the word may run on.
+                if piece[len(run.group())].isascii():
+                    exact.add(key)
+                else:
+                    starts.append(key)
+            elif index == len(pieces) - 1 and word.endswith("*"):
+                starts.append(key)  # the last word of an entry ending in * may run on
             else:
                 exact.add(key)
         if not exact and not starts:

@@ -358,6 +358,8 @@ def test_what_ignorecase_takes_for_an_ascii_character_folds_to_it() -> None:
         (("does not work",), "it does not workout", False),
         (("earn $*",), "earn $500", True),
         (("self-harm",), "self-harmful", False),
+        (("ab\u0345",), "say ab\u03b9 now", True),  # U+0345 matches iota, a word character
+        (("ab\u2019s",), "ab\u2019s", True),
     ],
 )
 def test_look_alike_letters_and_word_edges(
