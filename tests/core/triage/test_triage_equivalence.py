@@ -371,6 +371,42 @@ def test_look_alike_letters_and_word_edges(
     assert (ref.evaluate(policy, facts, STANDARD).rule is not None) is matches
 
 
+ALPHABET = "abikKsSyI-'$_1 \u2019\u0345\u03b9\u00b5\u03bc\u0130\u0131\u017f\u212a\u00e9"
+
+
+def test_random_words_in_every_case_insensitive_spelling() -> None:
+    """Words of letters, punctuation and the characters case-insensitive matching treats
+    specially, met in texts spelt with every character ``re`` takes for each of theirs."""
+    spellings = {
+        c: re.findall("(?i)" + re.escape(c), EVERY_CHARACTER) for c in set(ALPHABET) - {" "}
+    }
+    spellings[" "] = [" ", "\n", "\t  ", "\u00a0"]
+    rng = random.Random(61)
+    checked = matched = 0
+    for _ in range(400):
+        words = tuple(
+            "".join(rng.choice(ALPHABET) for _ in range(rng.randrange(1, 6))).strip()
+            + rng.choice(["", "", "*"])
+            for _ in range(rng.randrange(1, 4))
+        )
+        words = tuple(w for w in words if w.rstrip("*").strip())
+        if not words:
+            continue
+        policy = Policy(rules=(Rule("r", when=Conditions(words=words)),))
+        engine = PolicyEngine(policy)
+        for _ in range(12):
+            word = rng.choice(words).rstrip("*")
+            spelt = "".join(rng.choice(spellings[c]) for c in word)
+            around = rng.choice(["", " ", "x", "_", "\u00e9", "-", "\u03b9"])
+            text = rng.choice(["", "say ", "x"]) + spelt + around + rng.choice(["", " now"])
+            facts = MentionFacts(text, Network.MASTODON)
+            want = ref.evaluate(policy, facts, STANDARD).rule
+            assert engine.matching_rule(facts) == want, (words, text)
+            checked += 1
+            matched += want is not None
+    assert checked > 3_000 and matched > checked // 4, (checked, matched)
+
+
 # -- whole plans: deadline, priority, why line ----------------------------------------------
 
 LONDON = OfficeHours(
