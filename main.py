@@ -121,35 +121,48 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace | SimpleName
     return build_parser().parse_args(argv)
 
 
+def log_path(folder: Path) -> Path:
+    """Where ``app.core.logs.setup_logging`` writes (known before it runs)."""
+    from app.core.paths import logs_dir
+
+    return logs_dir(folder) / "kindly.log"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
 
-    import logging
-
-    from app.core.logs import setup_logging
     from app.core.paths import data_dir
 
     folder = data_dir(args.data_dir)
-    log_file = setup_logging(
-        folder, logging.DEBUG if args.verbose else logging.INFO, to_stderr=args.verbose
-    )
-    if args.self_test:
-        from app.ui.self_test import run_self_test
 
-        return run_self_test(log_file, allow_no_keyring=args.allow_no_keyring)
-    if args.command is None:
+    def start_logging() -> Path:
+        import logging
+
+        from app.core.logs import setup_logging
+
+        level = logging.DEBUG if args.verbose else logging.INFO
+        return setup_logging(folder, level, to_stderr=args.verbose)
+
+    if args.command is None and not args.self_test:
         from app.ui.app import LaunchOptions, run_gui
 
+        # Logging starts once the window has painted (logging.handlers: ~9 ms of imports).
         return run_gui(
             LaunchOptions(
                 folder,
-                log_file,
+                log_path(folder),
                 demo=args.demo,
                 exit_after_paint=args.exit_after_paint,
                 screenshot=args.screenshot,
                 no_welcome=args.no_welcome,
+                start_logging=start_logging,
             )
         )
+    log_file = start_logging()
+    if args.self_test:
+        from app.ui.self_test import run_self_test
+
+        return run_self_test(log_file, allow_no_keyring=args.allow_no_keyring)
     from app.core.demo import open_demo_database
     from app.core.paths import database_path
     from app.storage.db import close_database, open_database

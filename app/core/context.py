@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from app.core.sending import Sender
     from app.core.sync import SyncEngine
     from app.core.triage import Triage
+    from app.core.triage.config import TriageConfig
 
 T = TypeVar("T")
 
@@ -59,11 +61,28 @@ class AppContext:
         return AccountService(store)
 
     @cached_property
+    def triage_config(self) -> TriageConfig:
+        """Office hours, the response target, the organisation: all the case list needs to
+        mark overdue cases, without reading the policy (which ``triage`` adds on first use)."""
+        from app.core.triage_setup import triage_config
+
+        return triage_config(self.settings)
+
+    @cached_property
     def triage(self) -> Triage:
         """The saved policy and the settings' office hours; built on first use (UI thread)."""
-        from app.core.triage_setup import build_triage
+        from app.core.policy.store import load_policy
+        from app.core.triage.engine import Triage
 
-        return build_triage(self.settings)
+        return Triage(load_policy(), self.triage_config)
+
+    def clock_config(self) -> tuple[TriageConfig, Callable[[], datetime]]:
+        """Triage's config and clock, without building triage when it is not built yet (the
+        start-up's first page marks overdue cases before the policy is read)."""
+        triage = self.__dict__.get("triage")
+        if triage is not None:
+            return triage.config, triage.clock
+        return self.triage_config, lambda: datetime.now(UTC)
 
     @cached_property
     def reminders(self) -> ReminderService:
@@ -73,11 +92,14 @@ class AppContext:
 
     def reload_triage(self) -> None:
         """After the policy or the settings changed: the next triage run and reminders use them."""
-        from app.core.policy.store import load_policy
         from app.core.triage_setup import triage_config
 
-        self.triage.policy = load_policy()
-        self.triage.config = triage_config(self.settings)
+        self.triage_config = triage_config(self.settings)
+        if "triage" in self.__dict__:  # else built with these on first use
+            from app.core.policy.store import load_policy
+
+            self.triage.policy = load_policy()
+            self.triage.config = self.triage_config
 
     @cached_property
     def sync(self) -> SyncEngine:

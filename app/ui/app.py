@@ -6,10 +6,9 @@ import logging
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.core.paths import database_path
 from app.core.resources import resource_path
 from app.storage.errors import DatabaseCorrupt, StorageError
-from app.ui.main_window import MainWindow
+from app.ui.main_window import MainWindow, prepare_inbox
 
 # Imported when needed: start-up shows the window first, then opens the database and builds
 # the services (bench/bench_startup.py).
@@ -32,14 +31,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class LaunchOptions:
+class LaunchOptions(NamedTuple):
+    """How the app was started (a NamedTuple: ``dataclasses`` costs ~5 ms of imports)."""
+
     data_dir: Path
     log_file: Path
     demo: bool = False
     exit_after_paint: bool = False
     screenshot: Path | None = None
     no_welcome: bool = False
+    start_logging: Callable[[], object] | None = None  # run once the window has painted
 
 
 def new_context(data_dir: Path, path: Path, demo: bool = False) -> AppContext:
@@ -141,6 +142,7 @@ class Launcher:
 
     def open(self, demo: bool) -> MainWindow:
         """Open the database and show it: in the waiting frame if any, else a new window."""
+        prepare_inbox()  # the modules first: bench_inbox times from the database open
         from app.storage.db import IntegrityCheck, open_database
 
         self._close_window()
@@ -353,6 +355,8 @@ def run_gui(launch: LaunchOptions) -> int:
     def painted() -> None:
         if launch.exit_after_paint:
             print("kindly: first paint", flush=True)
+        if launch.start_logging is not None:
+            launch.start_logging()
         QTimer.singleShot(0, begin)  # after the paint has reached the screen
 
     window.first_painted.connect(painted)

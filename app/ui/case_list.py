@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, QTimer
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, QTimer, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QLabel, QLineEdit, QListView, QWidget
 
 from app.core.views import InboxView
@@ -23,6 +24,19 @@ if TYPE_CHECKING:  # imported once the inbox is attached (start-up)
     from app.ui.case_list_model import CaseListModel
 
 SEARCH_DELAY_MS = 250
+
+
+class CaseListView(QListView):
+    """The list of cases; ``painted`` after each paint (start-up's "first page" marker).
+
+    A paint override rather than an event filter on ``viewport()``: the first call of
+    ``viewport()`` from Python costs 7–14 ms (PySide6 sets up the wrapper's type)."""
+
+    painted = Signal()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        self.painted.emit()
 
 
 class Window(Protocol):
@@ -46,16 +60,23 @@ class CaseList(QObject):
         self.view = InboxView.NEEDS_REPLY
         self.network: Network | None = None
         self.reloading = False  # a reload keeps the open case: selection changes are ignored
+        self._open_first = True
         self.search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self.search_timer.timeout.connect(self.run_search)
         window.search.textChanged.connect(lambda _t: self.search_timer.start())
         window.sidebar.select(self.view)
         window.sidebar.view_chosen.connect(self.view_chosen)
 
-    def attached(self) -> None:
-        """The window's model is there: follow its selection and show the first page."""
+    def attached(self, open_first: bool = True) -> None:
+        """The window's model is there: follow its selection and show the first page (the
+        chosen view's, or a search typed meanwhile); ``open_first=False`` leaves the first
+        case closed (start-up opens it once the list has painted)."""
         self.window.list.selectionModel().currentChanged.connect(self._case_changed)
-        self.run_search()  # the chosen view's first page, or a search typed meanwhile
+        self._open_first = open_first
+        try:
+            self.run_search()
+        finally:
+            self._open_first = True
 
     def view_chosen(self, view: InboxView, network: Network | None) -> None:
         self.view, self.network = view, network
@@ -92,7 +113,8 @@ class CaseList(QObject):
         model.set_query(query)
         self.update_empty()
         if model.rowCount():
-            self.select_row(0)
+            if self._open_first:
+                self.select_row(0)
         else:
             self.window.show_case(None)
 

@@ -46,8 +46,7 @@ class Composer(QWidget):
         self.template_name = ""
         self.extra_blockers: list[str] = []
         self.reply_blocker: str | None = None  # set when no reply is possible (a web feed item)
-        self.picker = TemplatePicker(self)
-        self.picker.picked.connect(self.insert_template)
+        self._picker: TemplatePicker | None = None  # built when first opened (start-up)
 
         self.reminders = QVBoxLayout()
         self.reminders.setSpacing(2)
@@ -102,7 +101,17 @@ class Composer(QWidget):
 
     def set_templates(self, templates: Sequence[TemplateView]) -> None:
         self.templates = {t.name: t for t in templates}
-        self.picker.set_templates(list(templates))
+        if self._picker is not None:
+            self._picker.set_templates(list(templates))
+
+    @property
+    def picker(self) -> TemplatePicker:
+        """The template picker (a popup with its own list): made the first time it opens."""
+        if self._picker is None:
+            self._picker = TemplatePicker(self)
+            self._picker.picked.connect(self.insert_template)
+            self._picker.set_templates(list(self.templates.values()))
+        return self._picker
 
     def set_values(self, values: dict[str, str]) -> None:
         """Variable values for the case on screen (their name, our signature…)."""

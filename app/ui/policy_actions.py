@@ -34,7 +34,7 @@ from app.core.checklist import Step, unchecked_before_resolving
 from app.core.context import AppContext, own_connection
 from app.core.inbox import CaseDetail, CaseRowData
 from app.core.policy import Outcome, Policy, save_policy, saved_policy_problem
-from app.core.triage import DecisionRefused, Urgency, urgency_of_due
+from app.core.triage import DecisionRefused, Triage, Urgency, urgency_of_due
 from app.core.triage_setup import set_vacation
 from app.core.vocab import CaseStatus
 from app.ui.case_delegate import CaseDelegate
@@ -90,8 +90,13 @@ class PolicyActions(QObject):
         super().__init__(self.widget)
         self.window = window
         self.context = window.context
-        self.triage = window.context.triage  # built here, on the UI thread
-        self.bridge = ReminderBridge(window.composer, self.context.reminders.for_draft, parent=self)
+        # Triage (the policy: ~15 ms of reading and compiling rules) is built on first use; the
+        # list's overdue marks need only its clock (context.clock_config).
+        self.bridge = ReminderBridge(
+            window.composer,
+            lambda case_id, text, names: self.context.reminders.for_draft(case_id, text, names),
+            parent=self,
+        )
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.policy_editor: PolicyEditor | None = None
@@ -131,6 +136,10 @@ class PolicyActions(QObject):
         self.act_ask.setCheckable(True)
         self.act_ask.setChecked(self.context.settings.get(options.CHECKLIST_ASK))
         self._show_vacation()
+
+    @property
+    def triage(self) -> Triage:
+        return self.context.triage
 
     def add_menus(self, menus: QMenuBar, case_menu: QMenu, toolbar: QToolBar) -> None:
         """Spam next to "Leave alone" in the Case menu and toolbar, and a Policy menu."""
@@ -198,11 +207,11 @@ class PolicyActions(QObject):
         self.refresh()
 
     def urgency(self, row: CaseRowData) -> Urgency | None:
-        config = self.triage.config
+        config, clock = self.context.clock_config()
         return urgency_of_due(
             config.office_hours,
             row.due_at,
-            self.triage.clock(),
+            clock(),
             config.response_target,
             config.at_risk_fraction,
         )
@@ -313,6 +322,7 @@ class PolicyActions(QObject):
         self.context.settings.set(options.CHECKLIST_ASK, on)
 
     def _show_vacation(self) -> None:
-        on = self.triage.config.office_hours.on_vacation(self.triage.clock())
+        config, clock = self.context.clock_config()
+        on = config.office_hours.on_vacation(clock())
         self.act_vacation.setChecked(on)
         self.vacation_label.setVisible(on)

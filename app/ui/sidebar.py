@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 from app.core.views import InboxView
 from app.core.vocab import Network
 
-ViewRole = Qt.ItemDataRole.UserRole + 1
-NetworkRole = Qt.ItemDataRole.UserRole + 2
+# Qt.ItemDataRole.UserRole (0x0100) as a number: the sidebar is drawn before anything imports
+# PySide6's Qt namespace, which builds all its ~90 enums at once (~20 ms of start-up).
+USER_ROLE = 0x0100
+ViewRole = USER_ROLE + 1
+NetworkRole = USER_ROLE + 2
 
 
 class Sidebar(QTreeWidget):
