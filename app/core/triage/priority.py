@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from app.core.policy.rules import Outcome
 from app.core.triage.office_hours import Deadline, Urgency
@@ -72,10 +73,19 @@ def score_and_why(
 ) -> tuple[float, str]:
     """``prioritise``'s score and why line, without the parts nobody reads at ingest (pure)."""
     why = _why(outcome, sentiment, followers, deadline, rule_name, suggestion)
-    if outcome in (Outcome.LEAVE_ALONE, Outcome.SPAM):
+    if outcome is Outcome.LEAVE_ALONE or outcome is Outcome.SPAM:
         return 0.0, why
-    parts = _parts(outcome, sentiment, followers, deadline)
-    return round(sum(points for _, points in parts), 3), why
+    # The points of ``_parts``, in its order, without their names.
+    points: list[float] = []
+    if sentiment is not None and sentiment < 0:
+        points.append(NEGATIVITY_POINTS * min(1.0, -sentiment))
+    if followers:
+        points.append(min(REACH_POINTS_MAX, REACH_POINTS_PER_DECADE * math.log10(1 + followers)))
+    if deadline is not None:
+        points.append(_time_points(deadline))
+    if outcome is Outcome.ESCALATE:
+        points.append(ESCALATE_POINTS)
+    return round(sum(points), 3), why
 
 
 def _parts(
@@ -126,7 +136,7 @@ def _why(
     if sentiment is not None and abs(sentiment) >= NEUTRAL_BAND:
         parts.append(sentiment_label(sentiment))
     if followers is not None and followers >= SHOW_FOLLOWERS_FROM:
-        parts.append(f"{compact_number(followers)} followers")
+        parts.append(_followers_text(followers))
     if outcome is Outcome.LEAVE_ALONE:
         parts.append("left alone")
     elif outcome is Outcome.SPAM:
@@ -169,6 +179,12 @@ def duration_text(amount: timedelta) -> str:
         return f"{round(minutes / 60)} h"
     hours, rest = divmod(5 * round(minutes / 5), 60)
     return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+@lru_cache(maxsize=4_096)
+def _followers_text(followers: int) -> str:
+    """ "12k followers": the same people write again and again."""
+    return f"{compact_number(followers)} followers"
 
 
 def compact_number(value: int) -> str:
