@@ -88,8 +88,8 @@ def child_app(path: Path, scroll_rows: int) -> dict[str, Any]:
     rss_start = rss_mb()
     from app.core.inbox import InboxView
     from app.storage.db import open_database
-    from app.ui.app import new_context
-    from app.ui.main_window import MainWindow, prepare_inbox
+    from app.ui.app import new_context, prepare_inbox
+    from app.ui.main_window import MainWindow
 
     # As the app starts: the window's frame on screen first, then the inbox's modules, then
     # the database; the first page is timed from the moment the database is open.

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_dir
-
 ENV_DATA_DIR = "KINDLY_DATA_DIR"
 
 
 def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     """``--data-dir``, else ``$KINDLY_DATA_DIR``, else the per-user data directory."""
-    chosen = override or os.environ.get(ENV_DATA_DIR) or user_data_dir("Kindly", appauthor=False)
+    chosen = override or os.environ.get(ENV_DATA_DIR)
+    if not chosen:
+        from platformdirs import user_data_dir  # imported when used: ~4 ms at start-up
+
+        chosen = user_data_dir("Kindly", appauthor=False)
     path = Path(chosen).expanduser().resolve()
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path

@@ -17,6 +17,7 @@ from app.core.context import AppContext
 from app.core.inbox import CaseDetail
 from app.core.outbox import ReplyRefused
 from app.core.vocab import CaseStatus, Stance
+from app.ui.case_list import CaseList
 from app.ui.case_list_model import CaseListModel
 from app.ui.composer import Composer
 from app.ui.dialogs import Asker
@@ -46,10 +47,10 @@ class Window(Protocol):
     person_panel: PersonPanel
     policy_actions: PolicyActions
     current: CaseDetail | None
+    case_list: CaseList
 
     def statusBar(self) -> QStatusBar: ...
     def refresh_counts(self) -> None: ...
-    def update_empty(self) -> None: ...
     def show_case(self, detail: CaseDetail | None) -> None: ...
     def select_row(self, row: int) -> None: ...
 
@@ -72,7 +73,7 @@ class CaseActions(QObject):
         case_id, row = w.current.id, w.list.currentIndex().row()
         w.model.refresh_case(case_id)
         w.refresh_counts()
-        w.update_empty()
+        w.case_list.update_empty()
         w.statusBar().showMessage(message, 5000)
         if w.model.row_of(case_id) >= 0:
             w.show_case(self.context.inbox.case(case_id))

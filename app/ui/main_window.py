@@ -15,7 +15,6 @@ keep their keys because Qt lets a focused editor claim printable keys first.
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QSettings, QTimer, Signal
@@ -31,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.views import InboxView
-from app.core.vocab import Network
 from app.ui.case_list import CaseList, CaseListView
 from app.ui.sidebar import Sidebar
 from app.ui.window_actions import WindowActions
@@ -48,6 +46,7 @@ if TYPE_CHECKING:  # imported by attach(), once the window is on screen
     from app.ui.composer import Composer
     from app.ui.data_care import DataCare
     from app.ui.dialogs import Asker
+    from app.ui.inbox_counts import InboxCounts
     from app.ui.listening_actions import ListeningActions
     from app.ui.notifier import Notifier
     from app.ui.offline_banner import OfflineBanner, OfflineWatch
@@ -57,25 +56,7 @@ if TYPE_CHECKING:  # imported by attach(), once the window is on screen
     from app.ui.sync_controller import SyncController, SyncRun, SyncStatus
     from app.ui.tasks import Runner
 
-log = logging.getLogger(__name__)
 OPENING = "Opening your inbox…"
-
-
-def prepare_inbox() -> None:
-    """Import what ``attach`` uses. The launcher calls this after the frame's first paint and
-    before it opens the database, so that "database open → first page" (bench_inbox) is the
-    inbox's own work; the imports count in bench_startup's "first page" row."""
-    import app.core.context
-    import app.storage.db
-    import app.ui.case_actions
-    import app.ui.case_delegate
-    import app.ui.case_pane
-    import app.ui.data_care
-    import app.ui.listening_actions
-    import app.ui.notifier
-    import app.ui.offline_banner
-    import app.ui.person_panel
-    import app.ui.policy_actions  # noqa: F401
 
 
 class MainWindow(QMainWindow):
@@ -99,6 +80,7 @@ class MainWindow(QMainWindow):
     policy_actions: PolicyActions
     listening: ListeningActions
     case_actions: CaseActions
+    counts: InboxCounts
     status_label: QLabel
     sync_status: SyncStatus
 
@@ -113,7 +95,6 @@ class MainWindow(QMainWindow):
         self._asker, self._runner = asker, runner
         self.attached = False
         self._painted = self._page_shown = False
-        self._counts_asked = 0
         self.window_state = WindowState(qsettings or default_settings())
         self.current: CaseDetail | None = None
         self.setWindowTitle("Kindly")
@@ -174,6 +155,7 @@ class MainWindow(QMainWindow):
         from app.ui.case_pane import CasePane
         from app.ui.data_care import DataCare
         from app.ui.dialogs import DialogAsker
+        from app.ui.inbox_counts import InboxCounts
         from app.ui.listening_actions import ListeningActions
         from app.ui.notifier import Notifier
         from app.ui.offline_banner import OfflineBanner, OfflineWatch
@@ -206,10 +188,10 @@ class MainWindow(QMainWindow):
         self.offline_banner = OfflineBanner()
         self.central_layout.insertWidget(0, self.offline_banner)
         self.data_care = DataCare(context, self.runner, self.asker, self)
-        self.case_pane.thread.send_anyway_requested.connect(self.send_anyway)
         self.policy_actions = PolicyActions(self)  # triage, policy, reminders, the checklist
         self.listening = ListeningActions(self)  # saved searches, feeds, linked people
         self.case_actions = CaseActions(self)  # resolve, leave alone, notes, replies
+        self.case_pane.thread.send_anyway_requested.connect(self.case_actions.send_anyway)
         actions = self.actions
         self.listening.add_menus(actions.file_menu, actions.case_menu)
         self.policy_actions.add_menus(self.menuBar(), actions.case_menu, actions.toolbar)
@@ -228,6 +210,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.status_label)
         self.sync.finished.connect(self._synced)
         self.sync.new_mentions.connect(self.notifier.notify_new)
+        self.counts = InboxCounts(
+            context,
+            self.runner,
+            self.sidebar,
+            self.notifier,
+            self.status_label,
+            self.offline_banner,
+        )
         self.window_state.restore_splitters({"case": self.case_pane.splitter})
         self.attached = True
         self.list.painted.connect(self._list_painted)  # first_page_shown
@@ -243,36 +233,15 @@ class MainWindow(QMainWindow):
         """Start-up, once the first page is on screen: the composer gets its templates, the
         first case opens, and the counts (a grouped count of every case: 15–110 ms on 1M
         mentions) come from a pool thread."""
-        from app.core.context import own_connection
-
         self.composer.set_templates(self.context.templates.all())
         if self.current is None and self.model.rowCount():
             self.select_row(0)
-        asked = self._counts_asked
-        self.runner.run(
-            own_connection(self._counts),
-            lambda counts: asked == self._counts_asked and self._show_counts(counts),
-        )
+        self.counts.refresh_in_background()
 
     # -- views, list and search ----------------------------------------------------------------
 
-    def _counts(self) -> tuple[dict[Network | None, dict[InboxView, int]], int]:
-        inbox = self.context.inbox
-        views = {network: inbox.view_counts(network) for network in (None, *Network)}
-        return views, self.context.outbox.queued_count()
-
     def refresh_counts(self) -> None:
-        self._counts_asked += 1  # a count still running in the background is out of date
-        self._show_counts(self._counts())
-
-    def _show_counts(self, counts: tuple[dict[Network | None, dict[InboxView, int]], int]) -> None:
-        views, queued = counts
-        for network, view_counts in views.items():
-            self.sidebar.set_counts(view_counts, network)
-        self.notifier.set_unread(views[None][InboxView.NEEDS_REPLY])
-        demo = "Demo data · " if self.context.demo else ""
-        self.status_label.setText(f"{demo}{queued} repl{'y' if queued == 1 else 'ies'} queued")
-        self.offline_banner.set_queued(queued)
+        self.counts.refresh()
 
     def refresh(self) -> None:
         """Reload list and counts; the open case (and a reply being written) stays open."""
@@ -296,14 +265,8 @@ class MainWindow(QMainWindow):
     def view(self) -> InboxView:
         return self.case_list.view
 
-    def update_empty(self) -> None:
-        self.case_list.update_empty()
-
     def select_row(self, row: int) -> None:
         self.case_list.select_row(row)
-
-    def move(self, step: int) -> None:
-        self.case_list.move(step)
 
     def open_case(self, case_id: int) -> None:
         self.case_list.open_case(case_id)
@@ -335,23 +298,8 @@ class MainWindow(QMainWindow):
     def resolve(self) -> None:
         self.case_actions.resolve()
 
-    def mark_waiting(self) -> None:
-        self.case_actions.mark_waiting()
-
     def reopen(self) -> None:
         self.policy_actions.reopen()  # the officer decides to respond: ranked at once
-
-    def leave_alone(self) -> None:
-        self.case_actions.leave_alone()
-
-    def escalate(self) -> None:
-        self.case_actions.escalate()
-
-    def add_case_note(self) -> None:
-        self.case_actions.add_note()
-
-    def send_anyway(self, reply_id: int) -> None:
-        self.case_actions.send_anyway(reply_id)
 
     # -- focus and dialogs ---------------------------------------------------------------------
 
@@ -368,32 +316,9 @@ class MainWindow(QMainWindow):
             self.search.clear()
         self.list.setFocus()
 
-    # -- dialogs (WindowDialogs) ---------------------------------------------------------------
-
-    def show_shortcuts(self) -> None:
-        self.dialogs.show_shortcuts()
-
     @property
     def reporting(self) -> Reporting:
         return self.dialogs.reporting
-
-    def open_reports(self) -> None:
-        self.dialogs.reporting.open_reports()
-
-    def board_report(self) -> None:
-        self.dialogs.reporting.board_report()
-
-    def export_cases(self) -> None:
-        self.dialogs.export_cases()
-
-    def edit_settings(self) -> None:
-        self.dialogs.edit_settings()
-
-    def back_up_now(self) -> None:
-        self.data_care.back_up_now()
-
-    def open_backups(self) -> None:
-        self.data_care.open_backups()
 
     # -- accounts and sync ---------------------------------------------------------------------
 
