@@ -492,10 +492,18 @@ class _Handover:
             return
         if self._cancel is not None and self._cancel.is_set():
             return
+        if self._feed is not None and self._feed.read_all:  # the thread has it all: no need
+            self._drop_worker()
+            return
         if self._feed is not None:
             self._feed.close()
             self._feed = None
-        self._worker.walk(self._resume)
+        try:
+            self._worker.walk(self._resume)
+        except OSError as error:  # it died just now: a new thread reads on from the cursor
+            log.warning("the sync worker stopped (%s); reading on in this process", error)
+            self._drop_worker()
+            return
         self._walking = True
         log.debug("sync: a worker process reads on from %s", self._resume)
 

@@ -277,6 +277,27 @@ def test_a_worker_that_cannot_start_leaves_the_walk_here_with_a_log_line(
     assert sorted(stored_ids(account.id)) == sorted(mastodon.mention_ids())
 
 
+def test_a_worker_gone_when_handed_the_walk_leaves_it_to_this_process(
+    service: AccountService,
+    mastodon: Mastodon,
+    workers: list[SyncWorker],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def gone(self: SyncWorker, cursor: str) -> None:
+        raise BrokenPipeError("the worker exited")
+
+    monkeypatch.setattr(SyncWorker, "walk", gone)
+    account = add_mastodon(service, mastodon)
+
+    result = engine(service).sync_account(account.id)
+
+    assert len(workers) == 1 and "the sync worker stopped" in caplog.text
+    assert result.ok and result.stored == WALK and result.duplicates == 0
+    assert sorted(stored_ids(account.id)) == sorted(mastodon.mention_ids())
+    assert no_worker_left()
+
+
 def test_a_network_error_in_the_worker_fails_the_account_and_keeps_what_was_stored(
     service: AccountService, mastodon: Mastodon, workers: list[SyncWorker]
 ) -> None:
