@@ -355,6 +355,10 @@ def run_gui(launch: LaunchOptions) -> int:
             QMessageBox.critical(window, "Kindly cannot open its database", error.user_message)
             fail(2)
             return
+        except Exception:  # as when start-up ran before the event loop: reported, then exit
+            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            fail(1)
+            return
         if opened is None:  # a damaged database, and no backup restored
             fail(2)
             return
@@ -362,8 +366,8 @@ def run_gui(launch: LaunchOptions) -> int:
             opened.first_page_shown.connect(
                 lambda: QTimer.singleShot(200 if launch.screenshot else 0, finish)
             )
-        elif not launch.no_welcome:
-            QTimer.singleShot(0, launcher.offer_welcome)
+        elif not launch.no_welcome:  # once the first page is on screen
+            opened.first_page_shown.connect(lambda: QTimer.singleShot(0, launcher.offer_welcome))
 
     def finish() -> None:
         if launch.screenshot and launcher.window is not None:
