@@ -63,7 +63,9 @@ class IngestHook(Protocol):
 
     A hook may also have ``before_store(batch: PreparedBatch) -> None``: called by ``prepare``,
     without the database and possibly in another thread, to fill ``batch.sentiment``. Should it
-    fail, the mentions are stored unscored (and ``unscored_ids`` says which)."""
+    fail, the mentions are stored unscored (and ``unscored_ids`` says which). And ``learn(batch)``:
+    called by ``ingest`` before storing, to take what a worker process worked out (a failure
+    is logged; storing goes on)."""
 
     def after_ingest(self, result: IngestResult) -> None: ...
 
@@ -99,6 +101,10 @@ class PreparedBatch:
     mentions: list[PreparedMention]
     duplicates: int  # repeats within the batch
     sentiment: dict[str, float] = field(default_factory=dict)  # by remote id, from hooks
+    # What a worker process's hooks worked out for the storing side's (``learn``): the policy's
+    # verdicts on each text, by remote id, with the token of the conditions they answer.
+    verdicts: dict[str, int] = field(default_factory=dict)
+    verdict_token: str = ""
 
     def texts(self) -> list[tuple[str, str]]:
         """(remote id, cleaned text) of every mention: what sentiment is read from."""
@@ -108,14 +114,22 @@ class PreparedBatch:
         """The batch as plain values, for ``marshal`` (~1 µs a mention each way; pickling the
         parsed mentions with their payload dictionaries cost 57 µs a mention to read back)."""
         rows = [tuple(m) for m in self.mentions]  # marshal takes plain tuples only
-        return (self.network.value, self.duplicates, rows, self.sentiment)
+        return (
+            self.network.value,
+            self.duplicates,
+            rows,
+            self.sentiment,
+            self.verdicts,
+            self.verdict_token,
+        )
 
     @classmethod
     def from_plain(cls, plain: Sequence[Any]) -> PreparedBatch:
         """What ``plain`` gave, after its trip through ``marshal``."""
-        network, duplicates, rows, sentiment = plain
+        network, duplicates, rows, sentiment, verdicts, token = plain
         make = PreparedMention._make
-        return cls(Network(network), [make(row) for row in rows], duplicates, sentiment)
+        mentions = [make(row) for row in rows]
+        return cls(Network(network), mentions, duplicates, sentiment, verdicts, token)
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
@@ -355,6 +369,13 @@ class Ingestor:
         ``prepared`` is ``prepare(network, mentions)`` done beforehand (e.g. in another thread).
         """
         batch = prepared if prepared is not None else self.prepare(network, mentions)
+        for hook in self.hooks:
+            learn = getattr(hook, "learn", None)
+            if learn is not None:
+                try:
+                    learn(batch)
+                except Exception:  # only a head start lost: triage works it out itself
+                    log.warning("%s could not learn", type(hook).__name__, exc_info=True)
         result = IngestResult(duplicates=batch.duplicates)
         if not batch.mentions:
             return result

@@ -291,11 +291,11 @@ def check_worker(timeout: float = READY_TIMEOUT) -> tuple[bool, str]:
     load what a walk needs (HTTP client, ingest, VADER and its lexicons), and stop it."""
     import time
 
-    from app.core.triage.hook import WorkerSentiment
+    from app.core.triage.hook import WorkerTriage
 
     started = time.monotonic()
     try:
-        worker = SyncWorker(WorkerSpec(None, "", "", "", "", {}, (WorkerSentiment(),)))
+        worker = SyncWorker(WorkerSpec(None, "", "", "", "", {}, (WorkerTriage(),)))
     except Exception as error:
         return False, f"could not start: {type(error).__name__}: {error}"
     try:

@@ -28,6 +28,7 @@ from app.core.ingest import Ingestor
 from app.core.networks.base import NetworkClient
 from app.core.networks.mastodon import MastodonClient
 from app.core.networks.registry import ClientParams, NetworkEntry, SecretSink
+from app.core.policy.rules import PolicyEngine
 from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.settings import Settings
 from app.core.sync import SyncEngine, SyncProgress
@@ -169,8 +170,17 @@ def test_a_walk_through_the_worker_stores_the_same_rows_as_in_this_process(
     workers: list[SyncWorker],
     data_dir: Path,
     caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     caplog.set_level(logging.DEBUG, "app.core.sync")
+    learnt: list[bool] = []  # the policy's verdicts on texts, worked out by the worker
+    learn = PolicyEngine.learn
+
+    def spy(self: PolicyEngine, text: str, verdicts: int, token: str) -> bool:
+        learnt.append(learn(self, text, verdicts, token))
+        return learnt[-1]
+
+    monkeypatch.setattr(PolicyEngine, "learn", spy)
     account = add_mastodon(service, mastodon)
     here = engine(service, worker=False).sync_account(account.id)
     assert here.ok and here.stored == WALK and workers == []
@@ -183,7 +193,8 @@ def test_a_walk_through_the_worker_stores_the_same_rows_as_in_this_process(
 
     assert moved.ok and moved.stored == WALK and moved.duplicates == 0
     assert len(workers) == 1 and "a worker process reads on" in caplog.text
-    assert snapshot() == expected
+    assert learnt and all(learnt)  # the same policy: every verdict taken
+    assert snapshot() == expected  # the same decisions, priorities and why lines too
     assert Mention.select().where(Mention.sentiment.is_null()).count() == 0  # scored there
     assert cursor_of(account.id) == mastodon.newest_notification()
     assert check_store().sound

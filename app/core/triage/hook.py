@@ -18,6 +18,7 @@ import logging
 import time
 
 from app.core.ingest import IngestResult, PreparedBatch
+from app.core.policy.rules import PolicyEngine
 from app.core.triage.engine import Triage, TriageReport
 from app.core.triage.sentiment import SentimentScorer
 from app.storage.models import database
@@ -39,12 +40,25 @@ class TriageHook:
         scores = self.triage.scorer.score_many([text for _, text in texts])
         batch.sentiment.update(zip([rid for rid, _ in texts], scores, strict=True))
 
-    def worker_half(self) -> WorkerSentiment | None:
-        """``before_store`` for a sync worker process (picklable; it loads its own VADER), or
-        None when this hook's scorer is not the standard one (then the walk stays here)."""
+    def worker_half(self) -> WorkerTriage | None:
+        """``before_store`` for a sync worker process (picklable; it loads its own VADER and
+        takes a copy of the policy), or None when this hook's scorer is not the standard one
+        (then the walk stays here)."""
         if type(self.triage.scorer) is not SentimentScorer:
             return None
-        return WorkerSentiment()
+        return WorkerTriage(self.triage.engine)
+
+    def learn(self, batch: PreparedBatch) -> None:
+        """The policy's verdicts on each text that a worker process worked out (the text half
+        of every decision): the policy then only adds the case's facts. Ignored when the
+        policy changed since the worker copied it (another token)."""
+        if not batch.verdicts:
+            return
+        engine = self.triage.engine
+        for rid, text in batch.texts():
+            bits = batch.verdicts.get(rid)
+            if bits is not None and not engine.learn(text, bits, batch.verdict_token):
+                return
 
     def after_ingest(self, result: IngestResult) -> None:
         if not result.mention_ids and not result.touched_cases:
@@ -74,16 +88,20 @@ class TriageHook:
         )
 
 
-class WorkerSentiment:
-    """``TriageHook.before_store`` in a sync worker process: the same scorer, its own cache."""
+class WorkerTriage:
+    """``TriageHook.before_store`` in a sync worker process: the same scorer with its own cache,
+    and the policy's verdicts on each text (``PolicyEngine.text_verdicts``) for ``learn``."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: PolicyEngine | None = None) -> None:
+        self._engine = engine
         self._scorer: SentimentScorer | None = None
 
     def __getstate__(self) -> dict[str, object]:
-        return {}  # the scorer (a lock, VADER) is built where it runs
+        return {"engine": self._engine}  # the scorer (a lock, VADER) is built where it runs
 
     def __setstate__(self, state: dict[str, object]) -> None:
+        engine = state.get("engine")
+        self._engine = engine if isinstance(engine, PolicyEngine) else None
         self._scorer = None
 
     def warm(self) -> None:
@@ -99,3 +117,7 @@ class WorkerSentiment:
         texts = batch.texts()
         scores = self.scorer().score_many([text for _, text in texts])
         batch.sentiment.update(zip([rid for rid, _ in texts], scores, strict=True))
+        engine = self._engine
+        if engine is not None:
+            batch.verdicts.update((rid, engine.text_verdicts(text)) for rid, text in texts)
+            batch.verdict_token = engine.text_token
