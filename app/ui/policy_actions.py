@@ -222,6 +222,8 @@ class PolicyActions(QObject):
         self.window.case_pane.checklist.set_checklist(
             self.context.checklist.get(detail.id) if detail is not None else None
         )
+        if detail is not None:
+            self.context.reminders  # noqa: B018 (built here, on the UI thread, not on the pool's)
         self.bridge.set_case(detail.id if detail else None, detail.network if detail else None)
 
     def reopen(self) -> None:

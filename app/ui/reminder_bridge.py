@@ -14,11 +14,13 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QTextCursor
 
+from app.core.context import own_connection
 from app.core.lengths import count_length
 from app.core.reminders import Fix, FixAction, Reminder, ReminderKind, apply_fix
 from app.core.templates import placeholders
 from app.core.vocab import Network
 from app.ui.composer import Composer, ReminderView
+from app.ui.tasks import Runner
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +46,13 @@ class ReminderBridge(QObject):
         for_draft: ForDraft,
         delay_ms: int = DELAY_MS,
         parent: QObject | None = None,
+        runner: Runner | None = None,
     ) -> None:
         super().__init__(parent)
         self.composer = composer
         self.for_draft = for_draft
+        self.runner = runner  # given: a case's first reminders are worked out on a pool thread
+        self._asked = 0  # a result from the pool thread is shown only if nothing was asked since
         self.case_id: int | None = None
         self.reminders: list[Reminder] = []
         self._shown: list[tuple[str, str, str]] | None = None
@@ -63,7 +68,38 @@ class ReminderBridge(QObject):
         self.composer.length_counter = length_counter(network) if network else None
         self._shown = None  # the window may have cleared the rows (composer.reset)
         self.timer.stop()
-        self.refresh()
+        if self.runner is None or case_id is None:
+            self.refresh()
+        else:
+            self._refresh_in_background(case_id)
+
+    def _refresh_in_background(self, case_id: int) -> None:
+        """A case just opened: its reminders (its history, the others' recent replies, its
+        clock) are read on a pool thread, so opening a case, the first one at start-up
+        included, does not wait for them; they are shown if the case and the draft are still
+        the same when they come (typing asks again meanwhile, on the UI thread)."""
+        text = self.composer.text()
+        self._asked += 1
+        asked = self._asked
+        for_draft = self.for_draft
+
+        def work() -> list[Reminder]:
+            return for_draft(case_id, text, placeholders(text))
+
+        def done(reminders: list[Reminder]) -> None:
+            if asked == self._asked and case_id == self.case_id and text == self.composer.text():
+                self.reminders = reminders
+                self._show(reminders)
+
+        def failed(error: BaseException) -> None:
+            if not isinstance(error, LookupError):  # LookupError: the case went away
+                log.error("reminders for case %s failed: %r", case_id, error)
+            done([])
+
+        self.reminders = []
+        self._show([])
+        assert self.runner is not None
+        self.runner.run(own_connection(work), done, failed)
 
     def _typed(self, _text: str) -> None:
         if self.case_id is not None:
@@ -72,6 +108,7 @@ class ReminderBridge(QObject):
     def refresh(self) -> None:
         """Ask the core again now (the debounce timer calls this, so do fixes and reloads)."""
         self.timer.stop()
+        self._asked += 1  # supersedes one still being worked out in the background
         reminders: list[Reminder] = []
         if self.case_id is not None:
             text = self.composer.text()

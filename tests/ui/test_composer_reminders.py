@@ -204,3 +204,30 @@ def test_long_reminders_keep_their_lines_in_a_narrow_composer(qtbot) -> None:
     for i in range(composer.reminders.count()):
         row_widget = composer.reminders.itemAt(i).widget()
         assert row_widget.height() >= row_widget.heightForWidth(row_widget.width())
+
+
+def test_reminders_from_a_pool_thread_are_shown_only_while_still_true(qtbot, window, context):
+    """At start-up the first case's reminders are worked out off the UI thread: they appear
+    when they come, unless the officer has moved to another case or typed meanwhile."""
+    from tests.ui.net_helpers import ManualRunner
+
+    first = mention(context, "When is the next clean-up?", handle="ann@x.example", name="Ann Lee")
+    second = mention(context, "Where do we meet?", handle="ben@x.example", name="Ben Okafor")
+    window.refresh()
+    bridge, runner = window.policy_actions.bridge, ManualRunner()
+    bridge.runner = runner
+    open_case(window, first)
+    assert len(runner.jobs) == 1 and rows(window.composer) == []  # not yet
+    runner.finish()
+    assert row(window.composer, "Question: ")  # came in, still the same case and draft
+
+    open_case(window, second)
+    assert rows(window.composer) == []
+    open_case(window, first)  # moved on before the second's came in
+    [stale, _current] = runner.jobs
+    runner.jobs = [stale]
+    runner.finish()
+    assert rows(window.composer) == []  # the second case's reminders are not shown on the first
+    bridge.runner = None
+    type_draft(qtbot, window, "it is by the bridge")  # typing asks again on the UI thread
+    assert row(window.composer, "No greeting or name")
