@@ -609,7 +609,7 @@ class TemplatesDialog(QDialog):
 
 
 def open_templates_dialog(
-    parent: QWidget,
+    parent: QWidget | None,
     templates: TemplateLibrary,
     settings: Settings,
     *,

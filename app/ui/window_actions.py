@@ -76,6 +76,12 @@ class WindowActions:
         self.act_settings = self._action(
             "Organisation details…", "", lambda: h.dialogs.edit_settings()
         )
+        self.act_templates = self._action(
+            "Manage templates…",
+            "",
+            lambda: h.dialogs.manage_templates(),
+            "Add, edit and delete your canned replies",
+        )
         self.act_escape = self._action("Back to the list", "Esc", h.focus_list)
         self.act_reports = self._action("Reports…", "", lambda: h.dialogs.reporting.open_reports())
         self.act_board = self._action(
@@ -112,6 +118,7 @@ class WindowActions:
         self.file_menu.addAction(self.act_accounts)
         self.file_menu.addAction(self.act_refresh)
         self.file_menu.addAction(self.act_settings)
+        self.file_menu.addAction(self.act_templates)
         self.file_menu.addSeparator()
         for action in (self.act_reports, self.act_board, self.act_export):
             self.file_menu.addAction(action)

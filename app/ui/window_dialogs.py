@@ -1,6 +1,7 @@
 """The main window's dialogs and reports, each built the first time it is asked for.
 
-Accounts, organisation details, the shortcut sheet, reports, the board report and export.
+Accounts, organisation details, templates, the shortcut sheet, reports, the board report and
+export.
 None of them is needed for the window's first paint, and some are costly to import (reports
 bring QtCharts and the PDF writer), so their modules are imported here on first use.
 """
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from app.core.inbox import CaseDetail
     from app.ui.accounts_dialog import AccountsDialog
     from app.ui.case_list_model import CaseListModel
+    from app.ui.composer import Composer
     from app.ui.dialogs import Asker, ShortcutSheet
     from app.ui.policy_actions import PolicyActions
     from app.ui.reports_view import Reporting
@@ -33,6 +35,7 @@ class Window(Protocol):
     sync: SyncController
     model: CaseListModel
     policy_actions: PolicyActions
+    composer: Composer
     current: CaseDetail | None
 
     def refresh(self) -> None: ...
@@ -85,6 +88,15 @@ class WindowDialogs(QObject):
             lambda _r: w.current and w.show_case(w.context.inbox.case(w.current.id))
         )
         dialog.open()
+
+    def manage_templates(self) -> None:
+        """The officer's own canned replies; the composer's picker offers the result at once."""
+        from app.ui.templates_dialog import open_templates_dialog
+
+        w = self.window
+        templates = w.context.templates
+        if open_templates_dialog(self.widget, templates, w.context.settings, asker=w.asker):
+            w.composer.set_templates(templates.all())
 
     def open_accounts(self) -> AccountsDialog:
         w = self.window
