@@ -26,7 +26,7 @@ from app.core.triage.config import AWAY_TEMPLATE, OFFLINE_TEMPLATE, TriageConfig
 from app.core.triage.engine import AUTOMATIC_STATUSES, Triage, officer_involved
 from app.core.triage.facts import ANSWERED_STATES, load_case_facts
 from app.core.triage.office_hours import Deadline, Urgency, deadline
-from app.core.triage.priority import duration_text
+from app.core.triage.priority import DUE_NOW_FOR, duration_text
 from app.core.vocab import Network
 from app.core.wording import (
     is_shouting,
@@ -190,13 +190,16 @@ def _clock(ctx: DraftContext, config: TriageConfig) -> list[Reminder]:
         return found
     target = duration_text(clock.target)
     if clock.urgency is Urgency.OVERDUE:
-        late = duration_text(-clock.remaining)
+        # In its first minute past due the case reads "due now", as in the list's why line.
+        late = -clock.remaining
+        when = (
+            "Due now" if late < DUE_NOW_FOR else f"Overdue by {duration_text(late)} of office time"
+        )
         found.append(
             Reminder(
                 ReminderKind.OVERDUE,
                 Severity.WARNING,
-                f"Overdue by {late} of office time (target {target}). "
-                "A short, honest reply now beats a perfect one later.",
+                f"{when} (target {target}). A short, honest reply now beats a perfect one later.",
             )
         )
     elif clock.urgency is Urgency.AT_RISK:

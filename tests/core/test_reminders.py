@@ -90,6 +90,19 @@ def test_overdue_and_at_risk() -> None:
     assert kinds(replace(DRAFT, deadline=fine)) == []
 
 
+def test_at_its_due_moment_the_reminder_says_due_now_not_overdue_by_0_min() -> None:
+    received = NOW - timedelta(minutes=30)  # 09:30, in office hours: due at 10:00 (NOW)
+    for since_due, expected in (
+        (timedelta(0), "Due now (target 30 min)"),
+        (timedelta(seconds=59), "Due now (target 30 min)"),
+        (timedelta(minutes=1), "Overdue by 1 min of office time (target 30 min)"),
+    ):
+        clock = deadline(OFFICE, received, timedelta(minutes=30), NOW + since_due)
+        message = only(replace(DRAFT, deadline=clock), ReminderKind.OVERDUE).message
+        assert message.startswith(expected), (since_due, message)
+        assert "0 min of office" not in message
+
+
 def test_vacation_mode_suggests_the_away_template() -> None:
     away = only(replace(DRAFT, on_vacation=True), ReminderKind.AWAY)
     assert away.fix == Fix(FixAction.USE_TEMPLATE, "Use the away reply", template="away")
