@@ -87,7 +87,7 @@ class PreparedMention(NamedTuple):
     fetched_at: str
     in_reply_to_id: str | None
     conversation_id: str | None
-    raw: str | None  # the payload's JSON text
+    raw: str | bytes | None  # the payload as stored: JSON text, or zlib-packed when long
 
     def columns(self) -> tuple[object, ...]:
         return self[3:]

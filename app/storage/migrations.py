@@ -128,6 +128,14 @@ def _v7_drop_covered_indexes(db: pw.Database) -> None:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')
 
 
+def _v8_packed_raw_payloads(db: pw.Database) -> None:
+    # No table changes: from this version on, a mention's raw payload may be stored zlib-packed
+    # (a BLOB in the TEXT column; ``models.read_json`` reads both kinds). The version number
+    # is what matters: a Kindly before this step refuses the file instead of reading packed
+    # payloads as missing (its pre-send check, people linking and archive export need them).
+    del db
+
+
 STEPS: list[Step] = [
     Step(1, "initial schema", _sql_script("0001_initial.sql")),
     Step(2, "full-text search over mention text and author names", _v2_full_text_search),
@@ -136,6 +144,7 @@ STEPS: list[Step] = [
     Step(5, "indexes for our replies by remote id and for search hits' cases", _v5_lookup_indexes),
     Step(6, "full-text index of people's names for search", _v6_people_search),
     Step(7, "drop indexes that composite indexes cover (cheaper ingest)", _v7_drop_covered_indexes),
+    Step(8, "mention raw payloads may be stored zlib-packed", _v8_packed_raw_payloads),
 ]
 HEAD = STEPS[-1].version
 

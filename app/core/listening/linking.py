@@ -9,7 +9,6 @@ officer turned down is not suggested again.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 import peewee as pw
 
 from app.core.vocab import Bucket, Network
-from app.storage.models import Case, LinkDismissal, Mention, Person, database
+from app.storage.models import Case, LinkDismissal, Mention, Person, database, read_json
 
 SUGGESTION_POOL = 5000  # the most recently active people are compared, not all of history
 COMMON_NAME = 4  # a display name shared by more people than this says nothing
@@ -248,10 +247,7 @@ def _candidates(pool: int) -> list[_Candidate]:
     found: list[_Candidate] = []
     for pid, net, handle, name, url, group, raw in database.execute_sql(sql, [*networks, pool]):
         network = Network(net)
-        try:
-            data = json.loads(raw) if raw else None
-        except ValueError:
-            data = None
+        data = read_json(raw)  # JSON text, or zlib-packed (schema 8 on)
         identity = Identity(int(pid), network, handle or "", name or "", url)
         tokens = profile_tokens(profile_text(network, data)) - identity_tokens(identity)
         found.append(_Candidate(identity, group, frozenset(tokens)))
