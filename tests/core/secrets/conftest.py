@@ -65,13 +65,17 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 
 
 def _service_ready(address: str) -> bool:
-    import secretstorage
-    from jeepney.io.blocking import open_dbus_connection
-    from secretstorage.util import SERVICE_IFACE, SS_PATH, DBusAddressWrapper
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import Proxy, open_dbus_connection
+    from secretstorage.util import BUS_NAME, SERVICE_IFACE, SS_PATH, DBusAddressWrapper
 
     try:
         with open_dbus_connection(address) as connection:
-            if not secretstorage.check_service_availability(connection):
+            # Only once our daemon owns the name: a call to it before then makes the bus start
+            # another gnome-keyring (the name is activatable), and ours exits with "another
+            # secret service is running" (seen in CI). secretstorage's check_service_availability
+            # also says yes to a name that is only activatable, so it is not used here.
+            if Proxy(message_bus, connection).NameHasOwner(BUS_NAME)[0] != 1:
                 return False
             # gnome-keyring answers before --unlock has made the login keyring; a secret
             # written in that gap fails with "Prompt dismissed". Wait for the default alias.
