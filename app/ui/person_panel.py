@@ -98,6 +98,7 @@ class PersonPanel(QWidget):
         if person is None:
             self.name.setText("")
             self.details.setText("")
+            self.stance.setCurrentIndex(-1)  # nobody's stance (was: the first, "Supporter")
             return
         self.name.setText(person.display_name or person.handle or "Someone")
         self.link_button.setVisible(person.network.can_reply)  # not a web site's articles

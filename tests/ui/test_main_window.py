@@ -192,6 +192,14 @@ def test_person_panel_sets_stance_and_notes(qtbot, window: MainWindow) -> None:
     assert "Local councillor" in panel.notes.item(0).text()
 
 
+def test_with_no_case_selected_the_person_panel_shows_no_stance(window: MainWindow) -> None:
+    panel = window.person_panel
+    assert panel.stance.currentText() != ""  # the selected case's person
+    panel.show_person(None)
+    assert not panel.isEnabled() and panel.stance.currentText() == ""
+    assert panel.name.text() == "" and panel.notes.count() == 0
+
+
 def test_shortcut_sheet_opens_with_question_mark(qtbot, window: MainWindow) -> None:
     press(qtbot, window, "?")
     assert window.dialogs._sheet is not None and window.dialogs._sheet.isVisible()
