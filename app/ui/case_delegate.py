@@ -55,7 +55,8 @@ class CaseDelegate(QStyledItemDelegate):
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
         line = QFontMetrics(option.font).height()
-        return QSize(320, PAD * 2 + line * 3 + 4)
+        # Narrow: the row takes the list's width (text elided); wider hints add a sideways scrollbar
+        return QSize(160, PAD * 2 + line * 3 + 4)
 
     def paint(
         self,

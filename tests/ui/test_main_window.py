@@ -249,3 +249,13 @@ def test_geometry_and_splitters_are_remembered(qtbot, demo_context, asker, qsett
     assert (second.width(), second.height()) == (700, 500)
     assert second.splitter.sizes() == sizes
     assert QApplication.instance() is not None
+
+
+def test_case_rows_fit_the_list_without_a_sideways_scrollbar(qtbot, window: MainWindow) -> None:
+    window.resize(1100, 700)
+    window.splitter.setSizes([150, 250, 450, 250])  # a narrow list column
+    qtbot.waitUntil(lambda: 200 < window.list.viewport().width() < 250)
+    bar = window.list.horizontalScrollBar()
+    qtbot.waitUntil(lambda: not bar.isVisible())
+    row = window.list.visualRect(window.model.index(0, 0))
+    assert row.width() == window.list.viewport().width()  # each row is as wide as the list
