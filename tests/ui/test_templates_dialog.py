@@ -7,14 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 
 from app.core.settings import ORG_NAME, SIGNATURE, Settings
 from app.core.templates import TemplateLibrary, TemplateView
 from app.storage.models import Template
 from app.ui.template_list_model import NameRole, TemplateListModel, TemplateRole
 from app.ui.templates_dialog import TemplatesDialog, Unsaved, open_templates_dialog
+from tests.helpers.modal import when_shown
 from tests.ui.conftest import ScriptedAsker
 
 
@@ -423,31 +424,13 @@ def test_hostile_text_is_shown_as_text(dialog: TemplatesDialog) -> None:
 # -- the entry point ------------------------------------------------------------------------------
 
 
-def _when_open(act: callable) -> None:  # type: ignore[valid-type]
-    """Run ``act`` on the modal dialog once it is shown."""
-
-    def find() -> None:
-        dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, TemplatesDialog)]
-        visible = [d for d in dialogs if d.isVisible()]
-        if not visible:
-            QTimer.singleShot(10, find)
-            return
-        try:
-            act(visible[0])
-        finally:  # a failed check inside must not leave the modal dialog blocking the test
-            if visible[0].isVisible():
-                visible[0].done(0)
-
-    QTimer.singleShot(0, find)
-
-
 def test_open_templates_dialog_says_whether_anything_changed(
     qtbot, library: TemplateLibrary
 ) -> None:
     parent = QWidget()
     qtbot.addWidget(parent)
 
-    _when_open(lambda dlg: dlg.reject())
+    when_shown(TemplatesDialog, lambda dlg: dlg.reject())
     assert open_templates_dialog(parent, library, library.settings) is False
 
     def edit_and_close(dlg: TemplatesDialog) -> None:
@@ -455,7 +438,7 @@ def test_open_templates_dialog_says_whether_anything_changed(
         assert dlg.save()
         dlg.reject()
 
-    _when_open(edit_and_close)
+    when_shown(TemplatesDialog, edit_and_close)
     assert open_templates_dialog(parent, library, library.settings) is True
     assert [t.body for t in library.all()].count("Thank you, {first_name}!") == 1
 

@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication
 
 from app.storage.models import Template
 from app.ui.main_window import MainWindow
 from app.ui.templates_dialog import TemplatesDialog
+from tests.helpers.modal import when_shown
 from tests.ui.conftest import ScriptedAsker
-
-
-def when_open(act: Callable[[TemplatesDialog], None]) -> None:
-    """Run ``act`` on the modal Templates dialog once it is shown (its exec() blocks the test)."""
-
-    def find() -> None:
-        shown = [
-            w
-            for w in QApplication.topLevelWidgets()
-            if isinstance(w, TemplatesDialog) and w.isVisible()
-        ]
-        if not shown:
-            QTimer.singleShot(10, find)
-            return
-        try:
-            act(shown[0])
-        finally:  # a failed check inside must not leave the modal dialog blocking the test
-            shown[0].done(0)
-
-    QTimer.singleShot(0, find)
 
 
 def file_menu_action(window: MainWindow, text: str) -> QAction:
@@ -55,7 +33,7 @@ def test_a_template_added_from_the_file_menu_is_offered_in_the_composer(
         dialog.editor.body.setPlainText("Hi {first_name}, you made the day. {signature}")
         assert dialog.save(), dialog.problems.text()
 
-    when_open(add_one)
+    when_shown(TemplatesDialog, add_one)
     action.trigger()  # returns when the dialog is closed
 
     assert seen == ["Templates"]
@@ -84,7 +62,7 @@ def test_a_starter_deleted_from_the_menu_leaves_the_picker(
         dialog.list.setCurrentIndex(dialog.model.index(row, 0))
         dialog.delete()
 
-    when_open(delete_thank_you)
+    when_shown(TemplatesDialog, delete_thank_you)
     file_menu_action(window, "Manage templates…").trigger()
 
     assert asker.asked and "thank-you" not in window.composer.templates
@@ -93,6 +71,6 @@ def test_a_starter_deleted_from_the_menu_leaves_the_picker(
 
 def test_closing_without_changes_keeps_the_composer_as_it_was(window: MainWindow) -> None:
     before = dict(window.composer.templates)
-    when_open(lambda dialog: None)
+    when_shown(TemplatesDialog, lambda dialog: None)
     file_menu_action(window, "Manage templates…").trigger()
     assert window.composer.templates == before
