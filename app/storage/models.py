@@ -72,7 +72,7 @@ def json_text(value: Any) -> str | None:
 
 
 class JSONField(pw.TextField):
-    def db_value(self, value: Any) -> str | bytes | None:
+    def db_value(self, value: Any) -> str | bytes | None:  # bytes: PackedJSONField
         return json_text(value)
 
     def python_value(self, value: Any) -> Any:
@@ -102,16 +102,10 @@ class PackedJSONField(JSONField):
     """JSON stored zlib-packed when long (``PACK_FROM``); reads packed and plain rows alike."""
 
     def db_value(self, value: Any) -> str | bytes | None:
-        if value is None:
-            return None
-        text = _ENCODE(value)
-        if len(text) < PACK_FROM:
-            return json_text(value)
-        try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            data = _SURROGATE.sub("\ufffd", text).encode("utf-8")
-        return zlib.compress(data, PACK_LEVEL)
+        text = json_text(value)  # lone surrogates already replaced: it encodes as UTF-8
+        if text is None or len(text) < PACK_FROM:
+            return text
+        return zlib.compress(text.encode("utf-8"), PACK_LEVEL)
 
 
 class BaseModel(pw.Model):
