@@ -1,8 +1,9 @@
 """Templates…: the officer keeps their own canned replies (add, duplicate, edit, delete).
 
-The editor (``template_editor.TemplateEditor``) shows, as they type, the reply as it would be inserted (sample person, the
-organisation's real values from Settings), which variables it uses, and warnings for a typo'd
-variable (``{frist_name}``) or a ``[fill-in]`` that must be replaced before each reply is sent.
+The editor (``template_editor.TemplateEditor``) shows, as they type, the reply as it would be
+inserted (sample person, the organisation's real values from Settings), which variables it uses,
+and warnings for a typo'd variable (``{frist_name}``) or a ``[fill-in]`` that must be replaced
+before each reply is sent.
 Nothing is stored until Save; leaving a template with unsaved edits asks first.
 
 Open it with ``open_templates_dialog(parent, context.templates, context.settings)``: it returns
