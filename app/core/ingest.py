@@ -23,15 +23,33 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from typing import Any, NamedTuple, Protocol, TypeVar, cast
-
-import peewee as pw
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from app.core.networks.base import RemoteMention, RemotePerson
 from app.core.text import clean_text, snippet, without_surrogates
 from app.core.vocab import CaseStatus, EventKind, Network
 from app.storage import sqlite
+from app.storage.ingest_sql import (
+    CASE_DEFAULTS,
+    EVENT_FIELDS,
+    MENTION_DEFAULTS,
+    MENTION_FIELDS,
+    PERSON_RENAME,
+    PERSON_RENAME_BY_ID,
+    PERSON_UPSERT,
+    READY_FIELDS,
+    case_insert_returning_sql,
+    case_insert_sql,
+    col,
+    db_time,
+    existing_cases_sql,
+    insert_sql,
+    marks,
+    mention_insert_sql,
+    person_upsert_returning_sql,
+    sql_rows,
+    tbl,
+)
 from app.storage.models import Case, CaseEvent, Mention, OutboundReply, Person, database
 
 log = logging.getLogger(__name__)
@@ -77,7 +95,7 @@ class PreparedMention(NamedTuple):
     remote_id: str
     author_id: str  # the author's remote id
     author: tuple[str, str, int | None, str | None]  # handle, display name, followers, url
-    # From here on, the ``_READY_FIELDS`` columns in their order (``columns`` slices them):
+    # From here on, the ``READY_FIELDS`` columns in their order (``columns`` slices them):
     text: str  # cleaned
     markup: str
     url: str | None
@@ -137,160 +155,9 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
         yield items[start : start + size]
 
 
-# Statements are written once from the models' own table and column names and run with raw
-# parameters: building them through peewee's query builder, per case and per chunk, cost more
-# than SQLite's own work (profiled: ~70% of ingest time). Values are what each field's
-# ``db_value`` gives (``_db_time`` writes the same text faster), so what is stored is exactly
-# what peewee would store.
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _t(model: type[pw.Model]) -> str:
-    return _q(model._meta.table_name)
-
-
-def _c(f: pw.Field) -> str:
-    return _q(f.column_name)
-
-
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
-def _rows(sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
-    return list(database.execute_sql(sql, params).fetchall())
-
-
-_READY_FIELDS = (
-    Mention.text, Mention.markup, Mention.url, Mention.kind, Mention.addressed_to_us,
-    Mention.created_at, Mention.fetched_at, Mention.in_reply_to_id, Mention.conversation_id,
-    Mention.raw,
-)  # fmt: skip
-_MENTION_FIELDS = (
-    Mention.account, Mention.network, Mention.remote_id, Mention.author, Mention.case,
-    Mention.sentiment, *_READY_FIELDS,
-)  # fmt: skip
-_CASE_FIELDS = (
-    Case.account, Case.person, Case.network, Case.conversation_key, Case.status, Case.bucket,
-    Case.first_mention_at, Case.last_activity_at, Case.mention_count, Case.last_snippet,
-    Case.created_at, Case.updated_at,
-)  # fmt: skip
-_EVENT_FIELDS = (
-    CaseEvent.case, CaseEvent.kind, CaseEvent.actor, CaseEvent.detail, CaseEvent.created_at,
-)  # fmt: skip
-
-
-def _defaults(model: type[pw.Model], given: Sequence[pw.Field]) -> list[tuple[pw.Field, object]]:
-    """The other fields with a (constant) default, as peewee fills them in on insert."""
-    names = {f.name for f in given}  # (``in`` would compare fields with SQL ``==``)
-    return [
-        (f, f.default)
-        for f in model._meta.sorted_fields
-        if f.name not in names and not f.primary_key and f.default is not None
-    ]
-
-
-_MENTION_DEFAULTS = _defaults(Mention, _MENTION_FIELDS)
-_CASE_DEFAULTS = _defaults(Case, _CASE_FIELDS)
-
-
-def _insert_sql(model: type[pw.Model], fields: Sequence[pw.Field], rows: int = 1) -> str:
-    one = f"({_marks(len(fields))})"
-    columns = ", ".join(_c(f) for f in fields)
-    return f"INSERT INTO {_t(model)} ({columns}) VALUES {', '.join([one] * rows)}"
-
-
-@cache
-def _mention_insert_sql(rows: int, returning: bool) -> str:
-    # Several rows per statement: the FTS5 index (filled by a trigger) writes its pending terms
-    # out at the end of every statement, so one row per statement costs ~5× more per mention.
-    fields = [*_MENTION_FIELDS, *(f for f, _ in _MENTION_DEFAULTS)]
-    sql = _insert_sql(Mention, fields, rows) + " ON CONFLICT DO NOTHING"
-    if returning:
-        sql += f" RETURNING {_c(Mention.remote_id)}, {_c(Mention.id)}"
-    return sql
-
-
 # ``PreparedMention.columns`` must line up with the columns (compared by name: ``==`` on fields
 # builds SQL).
-assert [f.name for f in _READY_FIELDS] == list(PreparedMention._fields[3:])
-
-
-def _db_time(value: datetime) -> str:
-    """What ``UTCDateTimeField.db_value`` stores, without its ``strftime`` (which cost ~3% of
-    a sync): the same text for UTC times (what every client hands over) from year 1000 on."""
-    if value.tzinfo is not UTC or value.year < 1000:
-        return cast(str, Mention.created_at.db_value(value))
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-_PERSON_INSERT = (
-    f"INSERT INTO {_t(Person)} ({_c(Person.network)}, {_c(Person.remote_id)}, "
-    f"{_c(Person.handle)}, {_c(Person.display_name)}, {_c(Person.follower_count)}, "
-    f"{_c(Person.profile_url)}, {_c(Person.stance)}, {_c(Person.notes)}, "
-    f"{_c(Person.updated_at)}) VALUES "
-)
-_PERSON_ON_CONFLICT = (
-    f" ON CONFLICT ({_c(Person.network)}, {_c(Person.remote_id)}) DO UPDATE SET "
-    f"{_c(Person.follower_count)} = coalesce(excluded.{_c(Person.follower_count)}, "
-    f"{_c(Person.follower_count)}), "
-    f"{_c(Person.profile_url)} = coalesce(excluded.{_c(Person.profile_url)}, "
-    f"{_c(Person.profile_url)}), "
-    f"{_c(Person.updated_at)} = excluded.{_c(Person.updated_at)}"
-)
-_PERSON_UPSERT = f"{_PERSON_INSERT}({_marks(9)}){_PERSON_ON_CONFLICT}"
-
-
-@cache
-def _person_upsert_returning_sql(rows: int) -> str:
-    """Several people in one statement, handing back each one's id and stored names."""
-    values = ", ".join([f"({_marks(9)})"] * rows)
-    returning = f"{_c(Person.remote_id)}, {_c(Person.id)}, {_c(Person.handle)}"
-    return (
-        f"{_PERSON_INSERT}{values}{_PERSON_ON_CONFLICT} "
-        f"RETURNING {returning}, {_c(Person.display_name)}"
-    )
-
-
-_PERSON_RENAME_BY_ID = (
-    f"UPDATE {_t(Person)} SET {_c(Person.handle)} = ?, {_c(Person.display_name)} = ? "
-    f"WHERE {_c(Person.id)} = ?"
-)
-# Names are written only when they changed: every write of a name re-indexes all of that
-# person's mentions for search (the person_fts_rename trigger), which made each page cost more
-# the longer its authors' history was.
-_PERSON_RENAME = (
-    f"UPDATE {_t(Person)} SET {_c(Person.handle)} = ?, {_c(Person.display_name)} = ? "
-    f"WHERE {_c(Person.network)} = ? AND {_c(Person.remote_id)} = ? "
-    f"AND ({_c(Person.handle)} IS NOT ? OR {_c(Person.display_name)} IS NOT ?)"
-)
-
-
-@cache
-def _existing_cases_sql(pairs: int) -> str:
-    return (
-        f"WITH wanted(person, conversation) AS (VALUES {', '.join(['(?, ?)'] * pairs)}) "
-        f"SELECT c.{_c(Case.id)}, c.{_c(Case.person)}, c.{_c(Case.conversation_key)}, "
-        f"c.{_c(Case.status)} FROM wanted JOIN {_t(Case)} c ON c.{_c(Case.account)} = ? "
-        f"AND c.{_c(Case.person)} = wanted.person "
-        f"AND c.{_c(Case.conversation_key)} = wanted.conversation"
-    )
-
-
-@cache
-def _case_insert_sql() -> str:
-    return _insert_sql(Case, [*_CASE_FIELDS, *(f for f, _ in _CASE_DEFAULTS)])
-
-
-@cache
-def _case_insert_returning_sql(rows: int) -> str:
-    """Several new cases in one statement, handing back their ids (no lookup after)."""
-    fields = [*_CASE_FIELDS, *(f for f, _ in _CASE_DEFAULTS)]
-    returning = f"{_c(Case.id)}, {_c(Case.person)}, {_c(Case.conversation_key)}"
-    return f"{_insert_sql(Case, fields, rows)} RETURNING {returning}, {_c(Case.status)}"
+assert [f.name for f in READY_FIELDS] == list(PreparedMention._fields[3:])
 
 
 class _CaseRef(NamedTuple):
@@ -324,7 +191,7 @@ class Ingestor:
             unique.setdefault(mention.remote_id, mention)
         prepared: list[PreparedMention] = []
         people: dict[RemotePerson, tuple[str, str, int | None, str | None]] = {}
-        fetched_at = _db_time(datetime.now(UTC))
+        fetched_at = db_time(datetime.now(UTC))
         raw_value = Mention.raw.db_value
         for rid, m in unique.items():
             author = m.author or UNKNOWN_AUTHOR
@@ -346,7 +213,7 @@ class Ingestor:
                     without_surrogates(m.url) if m.url else None,
                     m.kind,
                     bool(m.addressed_to_us),
-                    _db_time(m.created_at),
+                    db_time(m.created_at),
                     fetched_at,
                     None if m.in_reply_to_id is None else str(m.in_reply_to_id),
                     None if m.conversation_id is None else str(m.conversation_id),
@@ -401,10 +268,10 @@ class Ingestor:
         stored: set[str] = set()
         for chunk in _chunks([m.remote_id for m in unique]):
             sql = (
-                f"SELECT {_c(Mention.remote_id)} FROM {_t(Mention)} WHERE {_c(Mention.network)} "
-                f"= ? AND {_c(Mention.remote_id)} IN ({_marks(len(chunk))})"
+                f"SELECT {col(Mention.remote_id)} FROM {tbl(Mention)} WHERE {col(Mention.network)} "
+                f"= ? AND {col(Mention.remote_id)} IN ({marks(len(chunk))})"
             )
-            stored.update(str(row[0]) for row in _rows(sql, [network.value, *chunk]))
+            stored.update(str(row[0]) for row in sql_rows(sql, [network.value, *chunk]))
         fresh = [m for m in unique if m.remote_id not in stored]
         fresh.sort(key=lambda m: (m.created_at, m.remote_id))
         return fresh
@@ -445,24 +312,24 @@ class Ingestor:
         authors: dict[str, tuple[str, str, int | None, str | None]] = {}
         for mention in mentions:
             authors[mention.author_id] = mention.author  # the newest description wins
-        now = _db_time(datetime.now(UTC))
+        now = db_time(datetime.now(UTC))
         stance, notes = Person.stance.default, Person.notes.default
         rows = [(network.value, rid, *described) for rid, described in authors.items()]
         if RETURNING:
             return self._upsert_people_returning(authors, [(*r, stance, notes, now) for r in rows])
         cursor = database.cursor()
-        cursor.executemany(_PERSON_UPSERT, [(*row, stance, notes, now) for row in rows])
+        cursor.executemany(PERSON_UPSERT, [(*row, stance, notes, now) for row in rows])
         cursor.executemany(
-            _PERSON_RENAME, [(h, name, net, rid, h, name) for net, rid, h, name, *_ in rows]
+            PERSON_RENAME, [(h, name, net, rid, h, name) for net, rid, h, name, *_ in rows]
         )
         ids: dict[str, int] = {}
         for chunk in _chunks(list(authors)):
             sql = (
-                f"SELECT {_c(Person.remote_id)}, {_c(Person.id)} FROM {_t(Person)} "
-                f"WHERE {_c(Person.network)} = ? AND {_c(Person.remote_id)} "
-                f"IN ({_marks(len(chunk))})"
+                f"SELECT {col(Person.remote_id)}, {col(Person.id)} FROM {tbl(Person)} "
+                f"WHERE {col(Person.network)} = ? AND {col(Person.remote_id)} "
+                f"IN ({marks(len(chunk))})"
             )
-            ids.update((str(rid), int(pid)) for rid, pid in _rows(sql, [network.value, *chunk]))
+            ids.update((str(rid), int(pid)) for rid, pid in sql_rows(sql, [network.value, *chunk]))
         return ids
 
     def _upsert_people_returning(
@@ -477,14 +344,14 @@ class Ingestor:
         per_statement = max(1, min(CHUNK, sqlite.variable_limit(database) // 9))
         for chunk in _chunks(rows, per_statement):
             params = [value for row in chunk for value in row]
-            sql = _person_upsert_returning_sql(len(chunk))
-            for rid, pid, handle, name in _rows(sql, params):
+            sql = person_upsert_returning_sql(len(chunk))
+            for rid, pid, handle, name in sql_rows(sql, params):
                 ids[str(rid)] = int(pid)
                 wanted = authors[str(rid)]
                 if (handle, name) != (wanted[0], wanted[1]):
                     renames.append((wanted[0], wanted[1], int(pid)))
         if renames:  # a name written re-indexes that person for search: only when it changed
-            database.cursor().executemany(_PERSON_RENAME_BY_ID, renames)
+            database.cursor().executemany(PERSON_RENAME_BY_ID, renames)
         return ids
 
     def _known_conversations(
@@ -493,22 +360,22 @@ class Ingestor:
         """Conversation keys of the posts being replied to, theirs or ours."""
         keys: dict[str, str] = {}
         parent_list = sorted(parents)
-        key, case_id = _c(Case.conversation_key), _c(Case.id)
+        key, case_id = col(Case.conversation_key), col(Case.id)
         for chunk in _chunks(parent_list):
             theirs = (
-                f"SELECT m.{_c(Mention.remote_id)}, c.{key} FROM {_t(Mention)} m "
-                f"JOIN {_t(Case)} c ON c.{case_id} = m.{_c(Mention.case)} "
-                f"WHERE m.{_c(Mention.network)} = ? AND m.{_c(Mention.remote_id)} "
-                f"IN ({_marks(len(chunk))})"
+                f"SELECT m.{col(Mention.remote_id)}, c.{key} FROM {tbl(Mention)} m "
+                f"JOIN {tbl(Case)} c ON c.{case_id} = m.{col(Mention.case)} "
+                f"WHERE m.{col(Mention.network)} = ? AND m.{col(Mention.remote_id)} "
+                f"IN ({marks(len(chunk))})"
             )
-            keys.update((str(a), str(b)) for a, b in _rows(theirs, [network.value, *chunk]))
+            keys.update((str(a), str(b)) for a, b in sql_rows(theirs, [network.value, *chunk]))
             ours = (
-                f"SELECT r.{_c(OutboundReply.remote_id)}, c.{key} FROM {_t(OutboundReply)} r "
-                f"JOIN {_t(Case)} c ON c.{case_id} = r.{_c(OutboundReply.case)} "
-                f"WHERE r.{_c(OutboundReply.account)} = ? AND r.{_c(OutboundReply.remote_id)} "
-                f"IN ({_marks(len(chunk))})"
+                f"SELECT r.{col(OutboundReply.remote_id)}, c.{key} FROM {tbl(OutboundReply)} r "
+                f"JOIN {tbl(Case)} c ON c.{case_id} = r.{col(OutboundReply.case)} "
+                f"WHERE r.{col(OutboundReply.account)} = ? AND r.{col(OutboundReply.remote_id)} "
+                f"IN ({marks(len(chunk))})"
             )
-            keys.update((str(a), str(b)) for a, b in _rows(ours, [account_id, *chunk]))
+            keys.update((str(a), str(b)) for a, b in sql_rows(ours, [account_id, *chunk]))
         return keys
 
     def _store(
@@ -535,11 +402,11 @@ class Ingestor:
 
         cases = self._existing_cases(account_id, set(groups))
         latest = self._latest_mention_stamps([case.id for case in cases.values()])
-        now = _db_time(datetime.now(UTC))
+        now = db_time(datetime.now(UTC))
         events: list[tuple[object, ...]] = []
         updates: dict[str, list[list[object]]] = defaultdict(list)  # statement: its rows
         new_rows: list[list[object]] = []
-        case_defaults = [f.db_value(v) for f, v in _CASE_DEFAULTS]
+        case_defaults = [f.db_value(v) for f, v in CASE_DEFAULTS]
         for (person_id, key), items in groups.items():
             case = cases.get((person_id, key))
             if case is None:
@@ -569,15 +436,15 @@ class Ingestor:
             per_statement = max(1, min(CHUNK, sqlite.variable_limit(database) // width))
             for some in _chunks(new_rows, per_statement):
                 params = [value for row in some for value in row]
-                for case_id, pid, key, status in _rows(
-                    _case_insert_returning_sql(len(some)), params
+                for case_id, pid, key, status in sql_rows(
+                    case_insert_returning_sql(len(some)), params
                 ):
                     cases[(int(pid), str(key))] = _CaseRef(int(case_id), str(status))
         elif new_rows:
-            database.cursor().executemany(_case_insert_sql(), new_rows)
+            database.cursor().executemany(case_insert_sql(), new_rows)
             cases.update(self._existing_cases(account_id, new_pairs))
 
-        defaults = [f.db_value(v) for f, v in _MENTION_DEFAULTS]
+        defaults = [f.db_value(v) for f, v in MENTION_DEFAULTS]
         sentiment = batch.sentiment
         mention_rows: list[object] = []
         for pair, items in groups.items():
@@ -597,21 +464,21 @@ class Ingestor:
         for sql, rows in updates.items():
             database.cursor().executemany(sql, rows)
         if events:
-            database.cursor().executemany(_insert_sql(CaseEvent, _EVENT_FIELDS), events)
-        width = len(_MENTION_FIELDS) + len(defaults)
+            database.cursor().executemany(insert_sql(CaseEvent, EVENT_FIELDS), events)
+        width = len(MENTION_FIELDS) + len(defaults)
         per_statement = max(1, min(CHUNK, sqlite.variable_limit(database) // width))
         written: list[tuple[Any, ...]] = []
         for chunk in _chunks(mention_rows, per_statement * width):
-            written += _rows(_mention_insert_sql(len(chunk) // width, RETURNING), chunk)
+            written += sql_rows(mention_insert_sql(len(chunk) // width, RETURNING), chunk)
         result.stored = len(mention_rows) // width
         if not RETURNING:
             for chunk in _chunks([m.remote_id for m in fresh]):
                 sql = (
-                    f"SELECT {_c(Mention.remote_id)}, {_c(Mention.id)} FROM {_t(Mention)} "
-                    f"WHERE {_c(Mention.network)} = ? AND {_c(Mention.remote_id)} "
-                    f"IN ({_marks(len(chunk))})"
+                    f"SELECT {col(Mention.remote_id)}, {col(Mention.id)} FROM {tbl(Mention)} "
+                    f"WHERE {col(Mention.network)} = ? AND {col(Mention.remote_id)} "
+                    f"IN ({marks(len(chunk))})"
                 )
-                written += _rows(sql, [network.value, *chunk])
+                written += sql_rows(sql, [network.value, *chunk])
         for rid, mention_id in written:
             result.mention_ids.append(int(mention_id))
             if rid not in sentiment:
@@ -626,9 +493,9 @@ class Ingestor:
         person with every key of the page, ~6,400 searches for 80 new cases.)"""
         found: dict[tuple[int, str], _CaseRef] = {}
         for chunk in _chunks(sorted(wanted), CHUNK // 2):
-            sql = _existing_cases_sql(len(chunk))
+            sql = existing_cases_sql(len(chunk))
             params: list[object] = [value for pair in chunk for value in pair]
-            for case_id, person_id, key, status in _rows(sql, [*params, account_id]):
+            for case_id, person_id, key, status in sql_rows(sql, [*params, account_id]):
                 found[(int(person_id), str(key))] = _CaseRef(int(case_id), str(status))
         return found
 
@@ -637,10 +504,10 @@ class Ingestor:
         latest: dict[int, str] = {}
         for chunk in _chunks(case_ids):
             sql = (
-                f"SELECT {_c(Mention.case)}, MAX({_c(Mention.created_at)}) FROM {_t(Mention)} "
-                f"WHERE {_c(Mention.case)} IN ({_marks(len(chunk))}) GROUP BY {_c(Mention.case)}"
+                f"SELECT {col(Mention.case)}, MAX({col(Mention.created_at)}) FROM {tbl(Mention)} "
+                f"WHERE {col(Mention.case)} IN ({marks(len(chunk))}) GROUP BY {col(Mention.case)}"
             )
-            latest.update((int(case_id), str(stamp)) for case_id, stamp in _rows(sql, chunk))
+            latest.update((int(case_id), str(stamp)) for case_id, stamp in sql_rows(sql, chunk))
         return latest
 
     @staticmethod
@@ -657,26 +524,26 @@ class Ingestor:
         newest = items[-1]
         newest_stamp = newest.created_at
         sets = [
-            f"{_c(Case.mention_count)} = {_c(Case.mention_count)} + ?",
-            f"{_c(Case.updated_at)} = ?",
-            f"{_c(Case.last_activity_at)} = MAX({_c(Case.last_activity_at)}, ?)",
+            f"{col(Case.mention_count)} = {col(Case.mention_count)} + ?",
+            f"{col(Case.updated_at)} = ?",
+            f"{col(Case.last_activity_at)} = MAX({col(Case.last_activity_at)}, ?)",
         ]
         params: list[object] = [len(items), now, newest_stamp]
         if newest_stamp >= latest_stored:
             # A mention that arrives late but was written before the case's newest one does not
             # replace the line the list shows (their latest words).
-            sets.append(f"{_c(Case.last_snippet)} = ?")
+            sets.append(f"{col(Case.last_snippet)} = ?")
             params.append(snippet(newest.text))
         status = CaseStatus(case.status)
         if status in REOPENING_STATUSES:
-            sets += [f"{_c(Case.status)} = ?", f"{_c(Case.bucket)} = ?"]
-            sets.append(f"{_c(Case.status_reason)} = ?")
+            sets += [f"{col(Case.status)} = ?", f"{col(Case.bucket)} = ?"]
+            sets.append(f"{col(Case.status_reason)} = ?")
             params += [CaseStatus.OPEN.value, CaseStatus.OPEN.bucket.value, ""]
             if status != CaseStatus.WAITING:
-                sets.append(f"{_c(Case.reopened_count)} = {_c(Case.reopened_count)} + 1")
+                sets.append(f"{col(Case.reopened_count)} = {col(Case.reopened_count)} + 1")
                 result.reopened_cases.append(case.id)
             kind = EventKind.REOPENED if status != CaseStatus.WAITING else EventKind.STATUS_CHANGED
             detail = f"{status.label} → Open: they wrote again"
             events.append((case.id, kind.value, "kindly", detail, now))
-        sql = f"UPDATE {_t(Case)} SET {', '.join(sets)} WHERE {_c(Case.id)} = ?"
+        sql = f"UPDATE {tbl(Case)} SET {', '.join(sets)} WHERE {col(Case.id)} = ?"
         updates[sql].append([*params, case.id])
