@@ -182,7 +182,7 @@ def storing_side(
     pages: list[tuple[str | None, bytes]] = []
     for batch in batches:
         prepared = preparer.prepare(Network.MASTODON, batch.mentions)
-        before_store([h for h in halves if h is not None], prepared)
+        before_store(halves, prepared)
         pages.append((batch.cursor, marshal.dumps(prepared.plain())))
     account = Account.create(
         network="mastodon", handle="kindlytrust", keyring_ref="bench:storing", base_url="x"
