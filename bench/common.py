@@ -32,7 +32,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-LIBRARIES = ("peewee", "PySide6_Essentials", "httpx", "vaderSentiment", "Mastodon.py", "psutil")
+LIBRARIES = (
+    "peewee",
+    "PySide6_Essentials",
+    "httpx",
+    "orjson",
+    "vaderSentiment",
+    "Mastodon.py",
+    "psutil",
+)
 
 
 # -- machine and versions ---------------------------------------------------------------------
