@@ -20,7 +20,8 @@ from enum import StrEnum
 
 from app.core.lengths import count_length
 from app.core.listening.linking import conversation_cases, linked_ids
-from app.core.policy.rules import Decision, Outcome, PolicyEngine, words_regex
+from app.core.policy.engine import PolicyEngine
+from app.core.policy.rules import Decision, Outcome, words_regex
 from app.core.text import first_name
 from app.core.triage.config import AWAY_TEMPLATE, OFFLINE_TEMPLATE, TriageConfig
 from app.core.triage.engine import AUTOMATIC_STATUSES, Triage, officer_involved

@@ -39,7 +39,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from app.core import report_queries as rq
-from app.core.policy.rules import Policy, PolicyEngine
+from app.core.policy.engine import PolicyEngine
+from app.core.policy.rules import Policy
 from app.core.policy.store import load_policy
 from app.core.reminders import DraftContext, ReminderKind, check_draft
 from app.core.report_figures import (

@@ -12,15 +12,8 @@ from app.core.cases import CaseService
 from app.core.ingest import Ingestor
 from app.core.networks.base import RemoteMention, RemotePerson
 from app.core.outbox import Outbox
-from app.core.policy.rules import (
-    Conditions,
-    Decision,
-    FlaggedPhrase,
-    Outcome,
-    Policy,
-    PolicyEngine,
-    Rule,
-)
+from app.core.policy.engine import PolicyEngine
+from app.core.policy.rules import Conditions, Decision, FlaggedPhrase, Outcome, Policy, Rule
 from app.core.policy.store import default_policy
 from app.core.reminders import (
     COURTESY_KINDS,

@@ -28,7 +28,7 @@ from app.core.ingest import Ingestor
 from app.core.networks.base import NetworkClient
 from app.core.networks.mastodon import MastodonClient
 from app.core.networks.registry import ClientParams, NetworkEntry, SecretSink
-from app.core.policy.rules import PolicyEngine
+from app.core.policy.engine import PolicyEngine
 from app.core.secrets import MemoryKeyring, SecretStore
 from app.core.settings import Settings
 from app.core.sync import SyncEngine, SyncProgress

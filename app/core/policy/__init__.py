@@ -1,6 +1,7 @@
 """The response policy: rules that decide respond / leave alone / escalate / spam, its file
 format, and where the active one is kept. See ``rules`` for how a policy decides."""
 
+from app.core.policy.engine import PolicyEngine
 from app.core.policy.files import (
     PolicyFileError,
     export_policy,
@@ -15,7 +16,6 @@ from app.core.policy.rules import (
     MentionFacts,
     Outcome,
     Policy,
-    PolicyEngine,
     PolicyError,
     Rule,
     check_policy,

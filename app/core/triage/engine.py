@@ -24,7 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.core.policy.rules import Decision, Outcome, Policy, PolicyEngine
+from app.core.policy.engine import PolicyEngine
+from app.core.policy.rules import Decision, Outcome, Policy
 from app.core.triage.bulk import insert_rows, update_rows
 from app.core.triage.config import TriageConfig
 from app.core.triage.decisions import decide_as_officer

@@ -18,7 +18,7 @@ import logging
 import time
 
 from app.core.ingest import IngestResult, PreparedBatch
-from app.core.policy.rules import PolicyEngine
+from app.core.policy.engine import PolicyEngine
 from app.core.triage.engine import Triage, TriageReport
 from app.core.triage.sentiment import SentimentScorer
 from app.storage.models import database

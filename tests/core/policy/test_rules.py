@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.core.policy.engine import PolicyEngine
 from app.core.policy.rules import (
     Conditions,
     Decision,
@@ -14,7 +15,6 @@ from app.core.policy.rules import (
     MentionFacts,
     Outcome,
     Policy,
-    PolicyEngine,
     PolicyError,
     Rule,
     check_policy,

@@ -26,17 +26,9 @@ import triage_reference as ref
 from app.core import demo
 from app.core.ingest import Ingestor
 from app.core.networks.base import RemoteMention, RemotePerson
-from app.core.policy import rules
-from app.core.policy.rules import (
-    MAX_SCAN,
-    Conditions,
-    MentionFacts,
-    Outcome,
-    Policy,
-    PolicyEngine,
-    Rule,
-    fold_case,
-)
+from app.core.policy import engine as policy_engine
+from app.core.policy.engine import PolicyEngine, fold_case
+from app.core.policy.rules import MAX_SCAN, Conditions, MentionFacts, Outcome, Policy, Rule
 from app.core.policy.store import default_policy
 from app.core.triage import AwayPeriod, OfficeHours, Triage, TriageConfig, TriageHook
 from app.core.triage.engine import plan_case
@@ -218,7 +210,7 @@ def test_the_engine_decides_as_the_plain_reading(policy: Policy) -> None:
     random.Random(3).shuffle(shuffled)
     assert mismatches(engine, policy, shuffled) == []
     # Only short texts are remembered, so the cache's size is bounded in bytes too.
-    assert 0 < max(map(len, engine._verdicts)) <= rules.VERDICT_TEXT_MAX
+    assert 0 < max(map(len, engine._verdicts)) <= policy_engine.VERDICT_TEXT_MAX
     # A cache too small to hold them: texts leave it and come back.
     assert mismatches(PolicyEngine(policy, cache_size=7), policy, sample) == []
     # The sample reaches every enabled rule (and, where there is no catch-all, none at all).
@@ -260,7 +252,7 @@ def test_the_comparison_catches_an_engine_that_skips_wrongly(
 ) -> None:
     """If the pre-check said "cannot match" once too often, the tests above would fail."""
     sample = facts_for(texts(SAMPLES, seed=11), seed=12)
-    monkeypatch.setattr(rules._Scan, "may_contain", lambda self, keys: False)
+    monkeypatch.setattr(policy_engine._Scan, "may_contain", lambda self, keys: False)
     assert mismatches(PolicyEngine(default_policy()), default_policy(), sample)
 
 
@@ -292,9 +284,9 @@ def test_verdicts_worked_out_in_another_process_decide_the_same(
     assert all(here.learn(*item) for item in sent)
     assert mismatches(here, policy, sample) == []
     # Texts up to VERDICT_TEXT_MAX are remembered (longer ones are read again when they come).
-    short = [f for f in sample if len(f.text) <= rules.VERDICT_TEXT_MAX]
+    short = [f for f in sample if len(f.text) <= policy_engine.VERDICT_TEXT_MAX]
     assert len(short) > 900
-    monkeypatch.setattr(rules._Compiled, "text_holds", _no_reading)
+    monkeypatch.setattr(policy_engine._Compiled, "text_holds", _no_reading)
     assert mismatches(here, policy, short) == []
 
 
