@@ -63,6 +63,10 @@ class PersonPanel(QWidget):
         self.link_button.clicked.connect(self._link)
         self.history = QListWidget()
         self.history.setAccessibleName("Their cases")
+        # One line a case, cut to the panel's width (the whole line in its tooltip), instead of
+        # a sideways scrollbar under a narrow panel.
+        self.history.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.history.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.history.itemActivated.connect(self._open_case)
         self.forget_button = QPushButton("Delete everything about this person…")
         self.forget_button.setToolTip(
@@ -113,6 +117,7 @@ class PersonPanel(QWidget):
                 f"{where}{case.status.replace('_', ' ')} · {ago(case.last_activity_at)} · "
                 f"{case.snippet}"
             )
+            item.setToolTip(item.text())
             item.setData(Qt.ItemDataRole.UserRole, case.id)
             self.history.addItem(item)
 

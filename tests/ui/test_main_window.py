@@ -259,3 +259,20 @@ def test_case_rows_fit_the_list_without_a_sideways_scrollbar(qtbot, window: Main
     qtbot.waitUntil(lambda: not bar.isVisible())
     row = window.list.visualRect(window.model.index(0, 0))
     assert row.width() == window.list.viewport().width()  # each row is as wide as the list
+
+
+def test_person_panel_cases_fit_the_panel_with_the_whole_line_in_a_tooltip(
+    qtbot, window: MainWindow
+) -> None:
+    window.resize(1100, 700)
+    window.splitter.setSizes([150, 300, 450, 200])  # a narrow person panel
+    history = window.person_panel.history
+    assert history.count() >= 1
+    item = history.item(0)
+    qtbot.waitUntil(lambda: history.fontMetrics().horizontalAdvance(item.text()) > history.width())
+    assert history.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    assert not history.horizontalScrollBar().isVisible()
+    assert history.textElideMode() == Qt.TextElideMode.ElideRight
+    assert item.toolTip() == item.text() and item.text().endswith(
+        window.context.inbox.person(window.person_panel.person_id).cases[0].snippet
+    )
