@@ -232,6 +232,21 @@ class _Compiled:
         return self.pattern is None or self.pattern.search(scan.text) is not None
 
 
+def _flat(
+    facts: MentionFacts,
+) -> tuple[str, Network, Stance, int | None, float | None, bool, str]:
+    """``facts`` as the engine's positional arguments, in the order of ``decide``'s."""
+    return (
+        facts.text,
+        facts.network,
+        facts.stance,
+        facts.follower_count,
+        facts.sentiment,
+        facts.reply_to_us,
+        facts.author_handle,
+    )
+
+
 class PolicyEngine:
     """A checked policy with its expressions compiled once, for evaluating many cases.
 
@@ -300,15 +315,7 @@ class PolicyEngine:
 
     def matching_rule(self, facts: MentionFacts) -> Rule | None:
         """The first enabled rule whose conditions all hold, or None."""
-        return self.first_match(
-            facts.text,
-            facts.network,
-            facts.stance,
-            facts.follower_count,
-            facts.sentiment,
-            facts.reply_to_us,
-            facts.author_handle,
-        )
+        return self.first_match(*_flat(facts))
 
     def first_match(
         self,
@@ -389,16 +396,7 @@ class PolicyEngine:
         return found
 
     def evaluate(self, facts: MentionFacts, standard_target: timedelta) -> Decision:
-        return self.decide(
-            standard_target,
-            facts.text,
-            facts.network,
-            facts.stance,
-            facts.follower_count,
-            facts.sentiment,
-            facts.reply_to_us,
-            facts.author_handle,
-        )
+        return self.decide(standard_target, *_flat(facts))
 
     def decide(
         self,
