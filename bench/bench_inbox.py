@@ -9,9 +9,10 @@ Each measurement runs in a fresh process (so its memory is its own):
   opened; timed from the moment ``open_database`` returned to the case list's first paint with
   the first page of "Needs reply" loaded (``first_page_shown``): the services
   (``AppContext``), ``attach`` (model, case pane, person panel, helpers, counts, the first page
-  and the first case opened) and the paint. The database open itself, which checks the file, is
-  reported beside it; the frame and the imports are not in this figure (they come before the
-  database opens) but are in bench_startup's "first page" row, from a new process. The peer is
+  and the first case opened) and the paint. The database open itself is reported beside it, as
+  the launcher opens it (cheap checks on a large file; the full check runs in the background);
+  the frame and the imports are not in this figure (they come before the database opens) but
+  are in bench_startup's "first page" row, from a new process. The peer is
   a bare PySide6 window with a 100-row list, built and painted in its own process;
   The first page is measured in five processes on the 1M database (median reported, each
   figure in a note), as is the bare window;
@@ -109,7 +110,7 @@ def child_app(path: Path, scroll_rows: int) -> dict[str, Any]:
     prepare_inbox()
 
     started = time.perf_counter()
-    open_database(path)
+    open_database(path, defer_full_check=True)  # as the launcher opens it
     db_open = time.perf_counter() - started
 
     painted: list[float] = []
@@ -244,7 +245,10 @@ def main() -> int:
         "< 50 ms",
         first < 0.050,
     )
-    table.add("database open (checks, WAL, migrations)", fmt_ms(big["db_open"]))
+    table.add(
+        "database open as the app opens it (cheap checks; the full check runs later)",
+        fmt_ms(big["db_open"]),
+    )
     fetch, raw = big["fetch"], big["raw"]
     mean_fetch = sum(fetch) / len(fetch)
     mean_raw = sum(raw) / len(raw)
