@@ -32,6 +32,7 @@ from app.storage import sqlite
 from app.storage.ingest_sql import (
     CASE_DEFAULTS,
     EVENT_FIELDS,
+    MARK_ADDRESSED,
     MENTION_DEFAULTS,
     MENTION_FIELDS,
     PERSON_RENAME,
@@ -40,17 +41,20 @@ from app.storage.ingest_sql import (
     READY_FIELDS,
     case_insert_returning_sql,
     case_insert_sql,
-    col,
+    case_update_sql,
     db_time,
     existing_cases_sql,
     insert_sql,
-    marks,
+    latest_mention_stamps_sql,
+    mention_conversations_sql,
     mention_insert_sql,
+    people_ids_sql,
     person_upsert_returning_sql,
+    reply_conversations_sql,
     sql_rows,
-    tbl,
+    stored_mentions_sql,
 )
-from app.storage.models import Case, CaseEvent, Mention, OutboundReply, Person, database
+from app.storage.models import CaseEvent, Mention, Person, database
 
 log = logging.getLogger(__name__)
 
@@ -267,10 +271,7 @@ class Ingestor:
     ) -> list[PreparedMention]:
         stored: set[str] = set()
         for chunk in _chunks([m.remote_id for m in unique]):
-            sql = (
-                f"SELECT {col(Mention.remote_id)} FROM {tbl(Mention)} WHERE {col(Mention.network)} "
-                f"= ? AND {col(Mention.remote_id)} IN ({marks(len(chunk))})"
-            )
+            sql = stored_mentions_sql(len(chunk))
             stored.update(str(row[0]) for row in sql_rows(sql, [network.value, *chunk]))
         fresh = [m for m in unique if m.remote_id not in stored]
         fresh.sort(key=lambda m: (m.created_at, m.remote_id))
@@ -285,16 +286,10 @@ class Ingestor:
         direct = [m for m in stored if m.addressed_to_us]
         if not direct:
             return
-        table, kind = Mention._meta.table_name, Mention.kind.column_name
-        addressed, net = Mention.addressed_to_us.column_name, Mention.network.column_name
-        sql = (
-            f'UPDATE "{table}" SET "{addressed}" = 1, '
-            f'"{kind}" = CASE WHEN ?1 = ?4 THEN "{kind}" ELSE ?1 END '
-            f'WHERE "{net}" = ?2 AND "{Mention.remote_id.column_name}" = ?3 '
-            f'AND ("{addressed}" = 0 OR ("{kind}" = ?4 AND ?1 <> ?4))'
-        )
         cursor = database.cursor()
-        cursor.executemany(sql, [(m.kind, network.value, m.remote_id, "search") for m in direct])
+        cursor.executemany(
+            MARK_ADDRESSED, [(m.kind, network.value, m.remote_id, "search") for m in direct]
+        )
         if cursor.rowcount <= 0:
             return
         touched = set(result.touched_cases)
@@ -324,11 +319,7 @@ class Ingestor:
         )
         ids: dict[str, int] = {}
         for chunk in _chunks(list(authors)):
-            sql = (
-                f"SELECT {col(Person.remote_id)}, {col(Person.id)} FROM {tbl(Person)} "
-                f"WHERE {col(Person.network)} = ? AND {col(Person.remote_id)} "
-                f"IN ({marks(len(chunk))})"
-            )
+            sql = people_ids_sql(len(chunk))
             ids.update((str(rid), int(pid)) for rid, pid in sql_rows(sql, [network.value, *chunk]))
         return ids
 
@@ -359,22 +350,10 @@ class Ingestor:
     ) -> dict[str, str]:
         """Conversation keys of the posts being replied to, theirs or ours."""
         keys: dict[str, str] = {}
-        parent_list = sorted(parents)
-        key, case_id = col(Case.conversation_key), col(Case.id)
-        for chunk in _chunks(parent_list):
-            theirs = (
-                f"SELECT m.{col(Mention.remote_id)}, c.{key} FROM {tbl(Mention)} m "
-                f"JOIN {tbl(Case)} c ON c.{case_id} = m.{col(Mention.case)} "
-                f"WHERE m.{col(Mention.network)} = ? AND m.{col(Mention.remote_id)} "
-                f"IN ({marks(len(chunk))})"
-            )
+        for chunk in _chunks(sorted(parents)):
+            theirs = mention_conversations_sql(len(chunk))
             keys.update((str(a), str(b)) for a, b in sql_rows(theirs, [network.value, *chunk]))
-            ours = (
-                f"SELECT r.{col(OutboundReply.remote_id)}, c.{key} FROM {tbl(OutboundReply)} r "
-                f"JOIN {tbl(Case)} c ON c.{case_id} = r.{col(OutboundReply.case)} "
-                f"WHERE r.{col(OutboundReply.account)} = ? AND r.{col(OutboundReply.remote_id)} "
-                f"IN ({marks(len(chunk))})"
-            )
+            ours = reply_conversations_sql(len(chunk))
             keys.update((str(a), str(b)) for a, b in sql_rows(ours, [account_id, *chunk]))
         return keys
 
@@ -473,11 +452,7 @@ class Ingestor:
         result.stored = len(mention_rows) // width
         if not RETURNING:
             for chunk in _chunks([m.remote_id for m in fresh]):
-                sql = (
-                    f"SELECT {col(Mention.remote_id)}, {col(Mention.id)} FROM {tbl(Mention)} "
-                    f"WHERE {col(Mention.network)} = ? AND {col(Mention.remote_id)} "
-                    f"IN ({marks(len(chunk))})"
-                )
+                sql = stored_mentions_sql(len(chunk))
                 written += sql_rows(sql, [network.value, *chunk])
         for rid, mention_id in written:
             result.mention_ids.append(int(mention_id))
@@ -503,10 +478,7 @@ class Ingestor:
         """When each case's newest stored mention was written (as stored text, comparable)."""
         latest: dict[int, str] = {}
         for chunk in _chunks(case_ids):
-            sql = (
-                f"SELECT {col(Mention.case)}, MAX({col(Mention.created_at)}) FROM {tbl(Mention)} "
-                f"WHERE {col(Mention.case)} IN ({marks(len(chunk))}) GROUP BY {col(Mention.case)}"
-            )
+            sql = latest_mention_stamps_sql(len(chunk))
             latest.update((int(case_id), str(stamp)) for case_id, stamp in sql_rows(sql, chunk))
         return latest
 
@@ -523,27 +495,20 @@ class Ingestor:
         """New mentions for a stored case: counts, activity, snippet; reopen a closed one."""
         newest = items[-1]
         newest_stamp = newest.created_at
-        sets = [
-            f"{col(Case.mention_count)} = {col(Case.mention_count)} + ?",
-            f"{col(Case.updated_at)} = ?",
-            f"{col(Case.last_activity_at)} = MAX({col(Case.last_activity_at)}, ?)",
-        ]
         params: list[object] = [len(items), now, newest_stamp]
-        if newest_stamp >= latest_stored:
-            # A mention that arrives late but was written before the case's newest one does not
-            # replace the line the list shows (their latest words).
-            sets.append(f"{col(Case.last_snippet)} = ?")
+        # A mention that arrives late but was written before the case's newest one does not
+        # replace the line the list shows (their latest words).
+        latest = newest_stamp >= latest_stored
+        if latest:
             params.append(snippet(newest.text))
         status = CaseStatus(case.status)
-        if status in REOPENING_STATUSES:
-            sets += [f"{col(Case.status)} = ?", f"{col(Case.bucket)} = ?"]
-            sets.append(f"{col(Case.status_reason)} = ?")
+        reopen = status in REOPENING_STATUSES
+        counted = reopen and status != CaseStatus.WAITING
+        if reopen:
             params += [CaseStatus.OPEN.value, CaseStatus.OPEN.bucket.value, ""]
-            if status != CaseStatus.WAITING:
-                sets.append(f"{col(Case.reopened_count)} = {col(Case.reopened_count)} + 1")
+            if counted:
                 result.reopened_cases.append(case.id)
-            kind = EventKind.REOPENED if status != CaseStatus.WAITING else EventKind.STATUS_CHANGED
+            kind = EventKind.REOPENED if counted else EventKind.STATUS_CHANGED
             detail = f"{status.label} → Open: they wrote again"
             events.append((case.id, kind.value, "kindly", detail, now))
-        sql = f"UPDATE {tbl(Case)} SET {', '.join(sets)} WHERE {col(Case.id)} = ?"
-        updates[sql].append([*params, case.id])
+        updates[case_update_sql(latest, reopen, counted)].append([*params, case.id])

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import peewee as pw
 
-from app.storage.models import Case, CaseEvent, Mention, Person, database
+from app.storage.models import Case, CaseEvent, Mention, OutboundReply, Person, database
 
 
 def quote(name: str) -> str:
@@ -160,3 +160,82 @@ def case_insert_returning_sql(rows: int) -> str:
     fields = [*CASE_FIELDS, *(f for f, _ in CASE_DEFAULTS)]
     returning = f"{col(Case.id)}, {col(Case.person)}, {col(Case.conversation_key)}"
     return f"{insert_sql(Case, fields, rows)} RETURNING {returning}, {col(Case.status)}"
+
+
+@cache
+def stored_mentions_sql(rows: int) -> str:
+    """The (remote id, id) of a network's stored mentions among ``rows`` remote ids."""
+    return (
+        f"SELECT {col(Mention.remote_id)}, {col(Mention.id)} FROM {tbl(Mention)} "
+        f"WHERE {col(Mention.network)} = ? AND {col(Mention.remote_id)} IN ({marks(rows)})"
+    )
+
+
+# A post stored from a saved search that now comes addressed to us becomes addressed, with the
+# direct stream's kind (?1 its kind, ?2 the network, ?3 its remote id, ?4 the search's kind).
+MARK_ADDRESSED = (
+    f"UPDATE {tbl(Mention)} SET {col(Mention.addressed_to_us)} = 1, "
+    f"{col(Mention.kind)} = CASE WHEN ?1 = ?4 THEN {col(Mention.kind)} ELSE ?1 END "
+    f"WHERE {col(Mention.network)} = ?2 AND {col(Mention.remote_id)} = ?3 "
+    f"AND ({col(Mention.addressed_to_us)} = 0 OR ({col(Mention.kind)} = ?4 AND ?1 <> ?4))"
+)
+
+
+@cache
+def people_ids_sql(rows: int) -> str:
+    """The (remote id, id) of a network's people among ``rows`` remote ids."""
+    return (
+        f"SELECT {col(Person.remote_id)}, {col(Person.id)} FROM {tbl(Person)} "
+        f"WHERE {col(Person.network)} = ? AND {col(Person.remote_id)} IN ({marks(rows)})"
+    )
+
+
+@cache
+def mention_conversations_sql(rows: int) -> str:
+    """(remote id, conversation key) of a network's stored mentions among ``rows`` ids."""
+    key, case_id = col(Case.conversation_key), col(Case.id)
+    return (
+        f"SELECT m.{col(Mention.remote_id)}, c.{key} FROM {tbl(Mention)} m "
+        f"JOIN {tbl(Case)} c ON c.{case_id} = m.{col(Mention.case)} "
+        f"WHERE m.{col(Mention.network)} = ? AND m.{col(Mention.remote_id)} IN ({marks(rows)})"
+    )
+
+
+@cache
+def reply_conversations_sql(rows: int) -> str:
+    """(remote id, conversation key) of an account's posted replies among ``rows`` ids."""
+    key, case_id = col(Case.conversation_key), col(Case.id)
+    return (
+        f"SELECT r.{col(OutboundReply.remote_id)}, c.{key} FROM {tbl(OutboundReply)} r "
+        f"JOIN {tbl(Case)} c ON c.{case_id} = r.{col(OutboundReply.case)} "
+        f"WHERE r.{col(OutboundReply.account)} = ? "
+        f"AND r.{col(OutboundReply.remote_id)} IN ({marks(rows)})"
+    )
+
+
+@cache
+def latest_mention_stamps_sql(rows: int) -> str:
+    """(case id, when its newest stored mention was written) for ``rows`` cases."""
+    case, created = col(Mention.case), col(Mention.created_at)
+    return (
+        f"SELECT {case}, MAX({created}) FROM {tbl(Mention)} "
+        f"WHERE {case} IN ({marks(rows)}) GROUP BY {case}"
+    )
+
+
+@cache
+def case_update_sql(snippet: bool, reopen: bool, count_reopening: bool) -> str:
+    """New mentions for a stored case. Parameters in order: how many, now, the newest one's
+    time; its snippet (``snippet``); the open status, its bucket and an empty reason
+    (``reopen``, and ``count_reopening`` adds one to the reopened count); the case id."""
+    count, activity = col(Case.mention_count), col(Case.last_activity_at)
+    sets = [f"{count} = {count} + ?", f"{col(Case.updated_at)} = ?"]
+    sets.append(f"{activity} = MAX({activity}, ?)")
+    if snippet:
+        sets.append(f"{col(Case.last_snippet)} = ?")
+    if reopen:
+        sets += [f"{col(Case.status)} = ?", f"{col(Case.bucket)} = ?"]
+        sets.append(f"{col(Case.status_reason)} = ?")
+        if count_reopening:
+            sets.append(f"{col(Case.reopened_count)} = {col(Case.reopened_count)} + 1")
+    return f"UPDATE {tbl(Case)} SET {', '.join(sets)} WHERE {col(Case.id)} = ?"
