@@ -77,8 +77,14 @@ def _axes(
     chart.addSeries(series)
     x_axis = QBarCategoryAxis()
     x_axis.append(categories)
-    if len(categories) > 12 and max(map(len, categories), default=0) > 3:
-        x_axis.setLabelsAngle(-90)
+    # Labels that would not fit side by side are turned instead of cut to "21 ..." (a chart in
+    # the reports view gives each of twelve weeks ~45 pixels; "21 Sep" needs more).
+    if max(map(len, categories), default=0) > 3:
+        if len(categories) > 12:
+            x_axis.setLabelsAngle(-90)
+        elif len(categories) > 6:
+            x_axis.setLabelsAngle(-45)
+        x_axis.setTruncateLabels(False)  # a turned label is cut to its column's width too
     chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
     series.attachAxis(x_axis)
     y_axis = QValueAxis()

@@ -170,3 +170,20 @@ def test_the_main_window_menu_opens_reports_and_export(qtbot, window) -> None:
     assert len(dialogs) == 1 and dialogs[0].isVisible()
     assert dialogs[0].chosen()[0] == "case"  # the open case is offered first
     dialogs[0].close()
+
+
+def test_twelve_weeks_of_labels_are_turned_whole_not_cut(view: ReportsView) -> None:
+    choose_october(view)
+    view.period.setCurrentIndex(view.period.findText("Last 12 weeks"))
+    assert view.report is not None and len(view.report.by_week) == 12
+    weeks = view.chart_views["response-by-week"].chart()
+    axis = next(a for a in weeks.axes() if isinstance(a, QBarCategoryAxis))
+    assert len(axis.categories()) == 12 and axis.labelsAngle() == -45
+    assert not axis.truncateLabels()
+    networks = view.chart_views["response-by-network"].chart()
+    axis = next(a for a in networks.axes() if isinstance(a, QBarCategoryAxis))
+    assert axis.labelsAngle() == 0  # five networks fit side by side
+    choose_october(view)
+    days = view.chart_views["volume"].chart()
+    axis = next(a for a in days.axes() if isinstance(a, QBarCategoryAxis))
+    assert len(axis.categories()) == 31 and axis.labelsAngle() == 0  # "1" … "31" fit
