@@ -18,7 +18,8 @@ from app.core.networks.base import RemoteMention, RemotePerson
 from app.core.settings import EMAIL, ORG_NAME, PHONE, SIGNATURE, Settings
 from app.core.templates import TemplateLibrary
 from app.core.triage import TriageHook
-from app.core.triage_setup import build_triage
+from app.core.triage.office_hours import OfficeHours, add_office_time
+from app.core.triage_setup import build_triage, office_hours
 from app.core.vocab import CaseStatus, EventKind, Network, ReplyState, Stance
 from app.storage.models import Account, Case, CaseEvent, OutboundReply, Person, database
 
@@ -173,6 +174,7 @@ class DemoBuilder:
         self.now = now or datetime.now(UTC)
         self.ingestor = Ingestor(hooks or [])
         self._ids = 0
+        self._hours: OfficeHours | None = None  # Sam's working week, from the settings
 
     def build(self, people_per_network: int = 40, mentions_per_network: int = 90) -> int:
         if Account.select().exists():
@@ -183,6 +185,7 @@ class DemoBuilder:
         settings.set(PHONE, "+44 20 7946 0321")
         settings.set(EMAIL, "hello@riverbank.example")
         TemplateLibrary().seed()
+        self._hours = office_hours(settings)
         total = 0
         for network, (handle, base_url) in DEMO_HANDLES.items():
             account = Account.create(
@@ -320,8 +323,10 @@ class DemoBuilder:
         """Replies we already sent: those cases now wait on the other person."""
         open_cases = list(Case.select().where(Case.account == account.id).order_by(Case.id))
         for case in self.rng.sample(open_cases, k=len(open_cases) // 7):
+            at = self._officer_time(case.last_activity_at, 180)
+            if at is None:  # it came after Sam's last working hours: not answered yet
+                continue
             remote_id = self._next_id()
-            at = case.last_activity_at + timedelta(minutes=self.rng.randint(10, 180))
             OutboundReply.create(
                 case=case.id,
                 account=account.id,
@@ -339,6 +344,14 @@ class DemoBuilder:
                 status=CaseStatus.WAITING.value,
                 bucket=CaseStatus.WAITING.bucket.value,
             ).where(Case.id == case.id).execute()
+
+    def _officer_time(self, after: datetime, most_minutes: int) -> datetime | None:
+        """When Sam, who works office hours, gets to something that came at ``after``: ten
+        minutes to ``most_minutes`` of office time later (so the reports' response times are
+        office hours, as for a real officer); None while that is still to come."""
+        wait = timedelta(minutes=self.rng.randint(10, most_minutes))
+        at = None if self._hours is None else add_office_time(self._hours, after, wait)
+        return at if at is not None and at <= self.now else None
 
     def _stances(self, network: Network, people: list[_Person]) -> None:
         for person in people:
@@ -439,7 +452,7 @@ class DemoBuilder:
             kind=kind.value,
             actor=actor,
             detail=f"New → {status.label}" + (f": {reason}" if reason else ""),
-            created_at=case.last_activity_at + timedelta(hours=2),
+            created_at=self._officer_time(case.last_activity_at, 240) or self.now,
         )
 
 

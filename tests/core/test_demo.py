@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import peewee as pw
@@ -14,6 +15,9 @@ from app.core import demo
 from app.core.demo import DemoBuilder, demo_database_path, open_demo_database
 from app.core.inbox import CaseQuery, Inbox, InboxView
 from app.core.ingest import IngestResult
+from app.core.settings import Settings
+from app.core.triage.office_hours import office_time_between
+from app.core.triage_setup import office_hours
 from app.core.vocab import CaseStatus, EventKind, Network, ReplyState
 from app.storage.db import close_database
 from app.storage.models import Account, Case, CaseEvent, Mention, OutboundReply, Person
@@ -103,6 +107,24 @@ def test_the_five_exchange_thread(demo_db: Path) -> None:
     )
     assert replies_to_us.count() == 4
     assert case.status == CaseStatus.OPEN.value  # her last message waits for our answer
+
+
+def test_sam_answers_in_office_hours_and_nothing_is_dated_in_the_future(demo_db: Path) -> None:
+    """The reports' response times are office hours: replies sent at night, or dated after the
+    demo was built, made the demo's median first response 0 min."""
+    now, hours = datetime.now(UTC), office_hours(Settings())
+    sent = list(OutboundReply.select().where(OutboundReply.state == ReplyState.SENT.value))
+    assert len(sent) >= 10 and all(r.sent_at <= now for r in sent)
+    rosa = Person.get(Person.display_name == "Rosa García")
+    by_sam = [r for r in sent if Case.get_by_id(r.case_id).person_id != rosa.id]
+    assert len(by_sam) >= 5
+    for reply in by_sam:  # 10 minutes to 3 hours of his working time after their message
+        waited = office_time_between(
+            hours, Case.get_by_id(reply.case_id).last_activity_at, reply.sent_at
+        )
+        assert timedelta(minutes=10) <= waited <= timedelta(hours=3)
+    decided = CaseEvent.select().where(CaseEvent.actor == "officer")
+    assert decided.count() >= 5 and all(e.created_at <= now for e in decided)
 
 
 def test_some_cases_were_decided_with_reasons(demo_db: Path) -> None:
