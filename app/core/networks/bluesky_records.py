@@ -21,6 +21,7 @@ from app.core.networks.graphemes import grapheme_count
 from app.core.networks.http import (
     RateLimitSignal,
     expect_dict,
+    json_or_none,
     parse_epoch,
     parse_retry_after,
 )
@@ -309,11 +310,7 @@ def check_length(text: str) -> None:
 
 
 def error_name(response: httpx.Response) -> tuple[str, str]:
-    try:
-        body = response.json()
-    except ValueError:
-        return "", ""
-    data = as_dict(body)
+    data = as_dict(json_or_none(response))
     return as_text(data.get("error")), clean_text(as_text(data.get("message")))[:200]
 
 

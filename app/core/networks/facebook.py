@@ -67,6 +67,7 @@ from app.core.networks.http import (
     check_base_url,
     expect_dict,
     json_body,
+    json_or_none,
 )
 from app.core.text import clean_text, snippet
 from app.core.vocab import Network
@@ -104,10 +105,7 @@ def with_api_version(base_url: str) -> str:
 
 def error_object(response: httpx.Response) -> dict[str, Any] | None:
     """The ``error`` object of a Graph API error body, if the body is one."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
+    body = json_or_none(response)
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, dict) else None
 

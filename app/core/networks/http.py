@@ -199,11 +199,21 @@ def json_body(response: httpx.Response, network_label: str) -> Any:
         pass
     try:
         return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        # RecursionError: arrays or objects nested thousands deep (orjson stops at 1,024)
         raise BadResponse(
             f"{network_label} sent a reply Kindly could not read. It will try again later.",
             f"HTTP {response.status_code}: invalid JSON: {exc}",
         ) from exc
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    """The body as JSON, or None when it is not JSON (an error page, a cut or hostile body):
+    for reading what a server says about an error, where a body is a courtesy."""
+    try:
+        return json_body(response, "")
+    except BadResponse:
+        return None
 
 
 def expect_dict(value: Any, network_label: str, what: str) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from app.core.networks.http import (
     check_base_url,
     expect_dict,
     json_body,
+    json_or_none,
     parse_retry_after,
 )
 from app.core.text import clean_text, html_to_text
@@ -244,10 +245,7 @@ def posted_reply_from_status(body: Any) -> PostedReply:
 
 
 def _server_message(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
+    body = json_or_none(response)
     if not isinstance(body, dict):
         return ""
     message = _text(body.get("error_description")) or _text(body.get("error"))

@@ -46,6 +46,7 @@ from app.core.networks.http import (
     check_base_url,
     expect_dict,
     json_body,
+    json_or_none,
     parse_epoch,
     parse_retry_after,
 )
@@ -215,10 +216,7 @@ def error_detail(body: Any) -> str:
 
 def error_for(response: httpx.Response) -> NetworkError:
     """The typed error for a 4xx answer (5xx and 429 are handled by the session)."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = None
+    body: Any = json_or_none(response)
     detail = error_detail(body)
     technical = f"HTTP {response.status_code}: {detail}"
     status = response.status_code
@@ -357,7 +355,7 @@ class XClient:
             "reply": {"in_reply_to_tweet_id": request.target.remote_id},
         }
         response = self._send("POST", "/2/tweets", retry=False, json=payload)
-        if response.status_code == 403 and "duplicate" in error_detail(_json_or_none(response)):
+        if response.status_code == 403 and "duplicate" in error_detail(json_or_none(response)):
             # X refuses the same text twice: an earlier attempt got through after all.
             found = self.find_posted_reply(request)
             if found is not None:
@@ -503,10 +501,3 @@ def _says_not_found(body: dict[str, Any]) -> bool:
         if any(s in words for s in ("resource-not-found", "not found", "could not find")):
             return True
     return False
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None

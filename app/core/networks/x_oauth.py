@@ -31,6 +31,7 @@ from app.core.networks.http import (
     check_base_url,
     expect_dict,
     json_body,
+    json_or_none,
 )
 from app.core.networks.x import DEFAULT_BASE_URL, LABEL, x_rate_limit
 
@@ -294,11 +295,8 @@ class XOAuth:
             kwargs["auth"] = auth
         response = self._session.request("POST", self.base_url + TOKEN_PATH, retry=False, **kwargs)
         if response.status_code in (400, 401, 403):
-            try:
-                body = response.json()
-                reason = str(body.get("error", "")) if isinstance(body, dict) else ""
-            except ValueError:
-                reason = ""
+            body = json_or_none(response)
+            reason = str(body.get("error", "")) if isinstance(body, dict) else ""
             raise AuthError(
                 "X did not accept the sign-in. Reconnect this account.",
                 f"token endpoint HTTP {response.status_code}: {reason[:60]}",

@@ -9,8 +9,9 @@ import math
 import httpx
 import pytest
 
-from app.core.networks.errors import BadResponse
-from app.core.networks.http import json_body
+from app.core.networks.errors import BadResponse, Rejected
+from app.core.networks.http import json_body, json_or_none
+from app.core.networks.mastodon import error_for as mastodon_error_for
 
 
 def response(body: bytes, content_type: str = "application/json") -> httpx.Response:
@@ -53,8 +54,31 @@ def test_utf16_body_as_json_allows() -> None:
     assert json_body(response(body), "Mastodon") == {"name": "Zoë Müller"}
 
 
-@pytest.mark.parametrize("body", [b'[{"id": "1", "status": {"content": "cut', b"<html>502</html>"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"id": "1", "status": {"content": "cut',
+        b"<html>502</html>",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+)
 def test_unreadable_body_is_a_bad_response(body: bytes) -> None:
     with pytest.raises(BadResponse) as caught:
         json_body(response(body), "Mastodon")
     assert "could not read" in caught.value.user_message
+
+
+def test_error_bodies_that_are_not_json_are_read_as_none() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000  # RecursionError in the standard library
+    for body in (deep, b"", b"<html>Bad Gateway</html>", b"\xff\xfe\x00"):
+        assert json_or_none(response(body)) is None
+    assert json_or_none(response(b'{"error": "Validation failed"}')) == {
+        "error": "Validation failed"
+    }
+
+
+def test_a_hostile_error_body_still_gives_the_networks_own_message() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    refused = mastodon_error_for(httpx.Response(422, content=deep), "reply")
+    assert isinstance(refused, Rejected)
+    assert refused.user_message == "Mastodon refused this: invalid request."
