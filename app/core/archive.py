@@ -281,7 +281,7 @@ def read_archive(path: Path) -> ArchiveFile:
         raise ArchiveError(f"The archive cannot be read: {exc.strerror or exc}.") from exc
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested thousands deep
         raise ArchiveError("This file is not a Kindly archive (it is not JSON).") from exc
     return parse_archive(data)
 

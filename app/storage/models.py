@@ -108,7 +108,7 @@ def read_json(value: Any) -> Any:
             return orjson.loads(value)
         except orjson.JSONDecodeError:  # e.g. NaN, or text from another writer: as before
             return json.loads(value)
-    except (TypeError, ValueError, zlib.error):
+    except (TypeError, ValueError, RecursionError, zlib.error):
         return None
 
 

@@ -175,6 +175,7 @@ def test_a_newer_archive_is_refused(tmp_path: Path, db_path: Path) -> None:
     ("data", "message"),
     [
         ("not json {", "not JSON"),
+        ("[" * 100_000 + "]" * 100_000, "not JSON"),  # nested too deep to read
         ({"hello": 1}, "not a Kindly archive"),
         ({"format": "kindly-archive", "version": "1"}, "version"),
         ({"format": "kindly-archive", "version": 1, "exported_at": "yesterday"}, "exported_at"),

@@ -54,4 +54,5 @@ def test_text_that_only_the_standard_reader_takes_still_reads() -> None:
     assert math.isnan(read_json('{"score": NaN}')["score"])
     assert read_json('{"x": "\\udc00"}') == {"x": "\udc00"}
     assert read_json("{not json") is None
+    assert read_json("[" * 100_000 + "]" * 100_000) is None  # nested too deep to read
     assert json_text(None) is None and json_utf8(None) is None and read_json(None) is None

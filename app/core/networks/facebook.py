@@ -139,7 +139,7 @@ def regain_access_at(headers: httpx.Headers, now: datetime) -> datetime | None:
         if raw:
             try:
                 scan(json.loads(raw))
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested thousands deep
                 continue
     return now + timedelta(minutes=minutes) if minutes > 0 else None
 

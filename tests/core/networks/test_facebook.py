@@ -373,3 +373,16 @@ def test_a_page_entered_by_username_learns_its_id(fake: FakeFacebook, http: http
     batches, _ = sync(client, None)
     assert ids(batches) == [ann]  # the Page's own comment was recognised
     assert client.page_id == fake.page_id
+
+
+def test_usage_headers_nested_too_deep_are_skipped_not_a_crash() -> None:
+    from app.core.networks.facebook import regain_access_at
+
+    now = datetime(2026, 10, 5, 12, 0, tzinfo=UTC)
+    headers = httpx.Headers(
+        {
+            "x-app-usage": "[" * 5_000 + "]" * 5_000,  # deeper than either reader goes
+            "x-page-usage": '{"estimated_time_to_regain_access": 7}',
+        }
+    )
+    assert regain_access_at(headers, now) == now + timedelta(minutes=7)
