@@ -61,6 +61,9 @@ class LinkPeopleDialog(QDialog):
         self.suggestion_list = QListWidget()
         self.suggestion_list.setAccessibleName("Suggested links")
         self.suggestion_list.setWordWrap(True)
+        # Each suggestion is three lines: bands and a gap show where one ends and the next begins.
+        self.suggestion_list.setAlternatingRowColors(True)
+        self.suggestion_list.setSpacing(2)
         self.suggestion_list.currentItemChanged.connect(lambda *_a: self._update_buttons())
         self.link_button = QPushButton("Link these two")
         self.link_button.clicked.connect(self.link_suggested)

@@ -84,6 +84,8 @@ def test_a_suggestion_is_linked_from_the_person_panel_and_unlinked_again(
     dialog = link_dialog(window)
     assert dialog.suggestion_list.count() == 1  # only hers, and nothing linked yet
     assert "Same display name" in dialog.suggestion_list.item(0).text()
+    # three lines a suggestion: banded and spaced so that each reads as one
+    assert dialog.suggestion_list.alternatingRowColors() and dialog.suggestion_list.spacing() > 0
     assert Person.select().where(Person.link_group.is_null(False)).count() == 0
     dialog.suggestion_list.setCurrentRow(0)
     dialog.link_button.click()
