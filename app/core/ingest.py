@@ -42,19 +42,18 @@ from app.storage.ingest_sql import (
     case_insert_returning_sql,
     case_insert_sql,
     case_update_sql,
+    conversation_keys_sql,
     db_time,
     existing_cases_sql,
     insert_sql,
     latest_mention_stamps_sql,
-    mention_conversations_sql,
     mention_insert_sql,
     people_ids_sql,
     person_upsert_returning_sql,
-    reply_conversations_sql,
     sql_rows,
     stored_mentions_sql,
 )
-from app.storage.models import CaseEvent, Mention, Person, database
+from app.storage.models import CaseEvent, Mention, OutboundReply, Person, database
 
 log = logging.getLogger(__name__)
 
@@ -351,9 +350,9 @@ class Ingestor:
         """Conversation keys of the posts being replied to, theirs or ours."""
         keys: dict[str, str] = {}
         for chunk in _chunks(sorted(parents)):
-            theirs = mention_conversations_sql(len(chunk))
+            theirs = conversation_keys_sql(Mention, "network", len(chunk))
             keys.update((str(a), str(b)) for a, b in sql_rows(theirs, [network.value, *chunk]))
-            ours = reply_conversations_sql(len(chunk))
+            ours = conversation_keys_sql(OutboundReply, "account", len(chunk))
             keys.update((str(a), str(b)) for a, b in sql_rows(ours, [account_id, *chunk]))
         return keys
 

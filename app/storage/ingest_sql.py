@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import peewee as pw
 
-from app.storage.models import Case, CaseEvent, Mention, OutboundReply, Person, database
+from app.storage.models import Case, CaseEvent, Mention, Person, database
 
 
 def quote(name: str) -> str:
@@ -191,25 +191,16 @@ def people_ids_sql(rows: int) -> str:
 
 
 @cache
-def mention_conversations_sql(rows: int) -> str:
-    """(remote id, conversation key) of a network's stored mentions among ``rows`` ids."""
-    key, case_id = col(Case.conversation_key), col(Case.id)
+def conversation_keys_sql(model: type[pw.Model], scope: str, rows: int) -> str:
+    """(remote id, conversation key) of ``model``'s rows (stored mentions, or our posted
+    replies) among ``rows`` remote ids, within one value of the ``scope`` field (the network,
+    the account)."""
+    fields = model._meta.fields
+    remote_id, key = col(fields["remote_id"]), col(Case.conversation_key)
     return (
-        f"SELECT m.{col(Mention.remote_id)}, c.{key} FROM {tbl(Mention)} m "
-        f"JOIN {tbl(Case)} c ON c.{case_id} = m.{col(Mention.case)} "
-        f"WHERE m.{col(Mention.network)} = ? AND m.{col(Mention.remote_id)} IN ({marks(rows)})"
-    )
-
-
-@cache
-def reply_conversations_sql(rows: int) -> str:
-    """(remote id, conversation key) of an account's posted replies among ``rows`` ids."""
-    key, case_id = col(Case.conversation_key), col(Case.id)
-    return (
-        f"SELECT r.{col(OutboundReply.remote_id)}, c.{key} FROM {tbl(OutboundReply)} r "
-        f"JOIN {tbl(Case)} c ON c.{case_id} = r.{col(OutboundReply.case)} "
-        f"WHERE r.{col(OutboundReply.account)} = ? "
-        f"AND r.{col(OutboundReply.remote_id)} IN ({marks(rows)})"
+        f"SELECT x.{remote_id}, c.{key} FROM {tbl(model)} x "
+        f"JOIN {tbl(Case)} c ON c.{col(Case.id)} = x.{col(fields['case'])} "
+        f"WHERE x.{col(fields[scope])} = ? AND x.{remote_id} IN ({marks(rows)})"
     )
 
 

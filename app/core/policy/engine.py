@@ -315,22 +315,7 @@ class PolicyEngine:
 
     def matching_rule(self, facts: MentionFacts) -> Rule | None:
         """The first enabled rule whose conditions all hold, or None."""
-        return self.first_match(*_flat(facts))
-
-    def first_match(
-        self,
-        text: str,
-        network: Network,
-        stance: Stance = Stance.UNKNOWN,
-        follower_count: int | None = None,
-        sentiment: float | None = None,
-        reply_to_us: bool = False,
-        author_handle: str = "",
-    ) -> Rule | None:
-        """``matching_rule`` without building ``MentionFacts`` (pure; the same answer)."""
-        index = self._first(
-            text, network, stance, follower_count, sentiment, reply_to_us, author_handle
-        )
+        index = self._first(*_flat(facts))
         return None if index < 0 else self._rules[index].rule
 
     def _first(

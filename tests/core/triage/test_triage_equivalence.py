@@ -231,7 +231,6 @@ def test_matching_rule_and_decide_agree_with_evaluate() -> None:
     for facts in facts_for(texts(300, seed=5), seed=6):
         decision = engine.evaluate(facts, STANDARD)
         assert engine.matching_rule(facts) == decision.rule
-        assert engine.first_match(**_fields(facts)) == decision.rule
         assert engine.decide(STANDARD, **_fields(facts)) == decision
 
 
