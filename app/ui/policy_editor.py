@@ -125,6 +125,9 @@ class PolicyEditor(QDialog):
         self.model.enabled_toggled.connect(self._enabled_toggled)
         self.list.setAccessibleName("Rules")
         self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        # One line a rule, cut to the list's width; the whole line and the note in its tooltip.
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.selectionModel().currentChanged.connect(self._current_changed)
         self.form = RuleForm()
         self.form.edited.connect(self._form_edited)

@@ -129,8 +129,9 @@ class RuleListModel(QAbstractListModel):
             mark = "⚠ " if index.row() == self._problem_row else ""
             name = rule.name or "(no name)"
             return f"{mark}{name} — {rule_summary(rule)}"  # NumberedDelegate adds "3. "
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return rule.note or None
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole line, which the list may cut
+            line = f"{rule.name or '(no name)'} — {rule_summary(rule)}"
+            return f"{line}\n{rule.note}" if rule.note else line
         if role == Qt.ItemDataRole.CheckStateRole:
             return Qt.CheckState.Checked if rule.enabled else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.AccessibleTextRole:

@@ -95,6 +95,11 @@ def test_rules_are_listed_in_order_with_their_outcome(editor: PolicyEditor) -> N
     ]
     assert editor.form.name.text() == "Legal"  # the first rule is open
     assert not editor.save_button.isEnabled()  # nothing changed yet
+    # A long line is cut to the list's width (no sideways scrolling); its tooltip has it whole.
+    assert editor.list.textElideMode() == Qt.TextElideMode.ElideRight
+    assert editor.list.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    tip = editor.model.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("Legal — Escalate within 4 h")
 
 
 def test_move_up_and_down_reorders_and_keeps_the_rule_selected(qtbot, editor) -> None:
