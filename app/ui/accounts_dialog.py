@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
@@ -39,23 +38,13 @@ from app.core.networks.registry import CredentialSpec
 from app.core.usage import UsageLedger
 from app.core.vocab import Network
 from app.ui.dialogs import Asker
+from app.ui.labels import plain_label
 from app.ui.tasks import Runner
 
 log = logging.getLogger(__name__)
 
 RED = "color: #B91C1C"
 GREY = "color: palette(placeholder-text); font-size: 9pt"
-
-
-def _label(text: str = "", style: str = "", selectable: bool = False) -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if style:
-        label.setStyleSheet(style)
-    if selectable:
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    return label
 
 
 def synced_text(when: datetime | None) -> str:
@@ -89,12 +78,12 @@ class AccountRow(QFrame):
         title = f"{account.network.label}  ·  {account.handle}"
         if account.display_name:
             title += f"  ·  {account.display_name}"
-        self.title = _label(title)
+        self.title = plain_label(title)
         self.title.setStyleSheet("font-weight: bold")
         status = "Demo account (not connected)" if demo else synced_text(account.last_sync_at)
-        self.status = _label(status + (f"  ·  {usage}" if usage else ""), GREY)
+        self.status = plain_label(status + (f"  ·  {usage}" if usage else ""), GREY)
         self.usage = usage
-        self.error = _label(account.last_error or "", RED, selectable=True)
+        self.error = plain_label(account.last_error or "", RED, selectable=True)
         self.error.setVisible(bool(account.last_error))
         self.reconnect_button = QPushButton("Reconnect…")
         self.reconnect_button.setToolTip("Enter new credentials for this account")
@@ -126,7 +115,7 @@ class CredentialForm(QWidget):
         self.edits: dict[str, QLineEdit] = {}
         self.labels: dict[str, str] = {}
         self.helps: dict[str, str] = {}
-        self.intro = _label(style=GREY)
+        self.intro = plain_label(style=GREY)
 
     def build(self, spec: CredentialSpec, account: AccountView | None = None) -> None:
         """Fields for ``spec``; with ``account`` (reconnecting) server and handle are fixed."""
@@ -134,7 +123,7 @@ class CredentialForm(QWidget):
             self.layout_.removeRow(0)
         self.spec = spec
         self.edits, self.labels, self.helps = {}, {}, {}
-        self.intro = _label(spec.help, GREY)
+        self.intro = plain_label(spec.help, GREY)
         if spec.help:
             self.layout_.addRow(self.intro)
         base = account.base_url if account else spec.default_base_url or ""
@@ -171,7 +160,7 @@ class CredentialForm(QWidget):
         column.setSpacing(1)
         column.addWidget(edit)
         if help_text:
-            column.addWidget(_label(help_text, GREY))
+            column.addWidget(plain_label(help_text, GREY))
         self.layout_.addRow(label, box)
         self.edits[key], self.labels[key], self.helps[key] = edit, label, help_text
 
@@ -215,22 +204,22 @@ class AccountsDialog(QDialog):
         self.rows_box = QWidget()
         self.rows_layout = QVBoxLayout(self.rows_box)
         self.rows_layout.setContentsMargins(0, 0, 0, 0)
-        self.empty = _label("No accounts yet. Add your organisation's account to start.")
+        self.empty = plain_label("No accounts yet. Add your organisation's account to start.")
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.rows_box)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
 
         info = accounts.store.backend_info()
-        self.keyring_label = _label(f"Passwords and tokens are kept in: {info.name}.", GREY)
-        self.keyring_problem = _label(info.explanation_if_unusable or "", RED, selectable=True)
+        self.keyring_label = plain_label(f"Passwords and tokens are kept in: {info.name}.", GREY)
+        self.keyring_problem = plain_label(info.explanation_if_unusable or "", RED, selectable=True)
         self.keyring_problem.setVisible(not info.usable)
         self.add_button = QPushButton("Add account…")
         self.add_button.clicked.connect(lambda: self.start_add())
         self.add_button.setEnabled(info.usable)
         if not info.usable:
             self.add_button.setToolTip("Kindly needs a secure keyring to keep your sign-in.")
-        self.notice = _label(selectable=True)
+        self.notice = plain_label(selectable=True)
         self.notice.setVisible(False)
 
         self.form_box = QGroupBox("Add an account")
@@ -240,13 +229,13 @@ class AccountsDialog(QDialog):
             self.network_combo.addItem(network.label, network.value)
         self.network_combo.currentIndexChanged.connect(self._network_chosen)
         self.form = CredentialForm()
-        self.error = _label(style=RED, selectable=True)
+        self.error = plain_label(style=RED, selectable=True)
         self.error.setVisible(False)
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.setMaximumHeight(12)
-        self.busy_label = _label(style=GREY)
+        self.busy_label = plain_label(style=GREY)
         self.connect_button = QPushButton("Connect")
         self.connect_button.setDefault(True)
         self.connect_button.clicked.connect(self.submit)

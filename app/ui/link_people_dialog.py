@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -24,18 +23,10 @@ from PySide6.QtWidgets import (
 from app.core.context import own_connection
 from app.core.listening.linking import Identity, LinkError, LinkSuggestion
 from app.core.listening.service import ListeningService
+from app.ui.labels import plain_label
 from app.ui.tasks import Runner
 
 DataRole = Qt.ItemDataRole.UserRole
-
-
-def _label(text: str = "", style: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if style:
-        label.setStyleSheet(style)
-    return label
 
 
 def suggestion_text(suggestion: LinkSuggestion) -> str:
@@ -80,7 +71,7 @@ class LinkPeopleDialog(QDialog):
         self.found_list.currentItemChanged.connect(lambda *_a: self._update_buttons())
         self.link_found_button = QPushButton("Link to this account")
         self.link_found_button.clicked.connect(self.link_found)
-        self.message = _label()
+        self.message = plain_label()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
 
@@ -93,7 +84,7 @@ class LinkPeopleDialog(QDialog):
         found_row.addWidget(self.link_found_button)
         layout = QVBoxLayout(self)
         layout.addWidget(
-            _label(
+            plain_label(
                 f"Suggestions{who}: Kindly never links people by itself. Linked people share "
                 "one history, and the policy counts your replies to them together; unlinking "
                 "gives both back as they were."
@@ -105,7 +96,7 @@ class LinkPeopleDialog(QDialog):
             widget.setVisible(person is not None)
         self.link_found_button.setVisible(person is not None)
         if person is not None:
-            layout.addWidget(_label(f"Or find {person.label} on another network:"))
+            layout.addWidget(plain_label(f"Or find {person.label} on another network:"))
         layout.addWidget(self.find_edit)
         layout.addWidget(self.found_list, 1)
         layout.addLayout(found_row)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -40,20 +39,12 @@ from app.core.listening.store import FeedView, SearchView
 from app.core.networks.errors import NetworkError
 from app.core.vocab import Network
 from app.ui.dialogs import Asker
+from app.ui.labels import plain_label
 from app.ui.tasks import Runner
 
 log = logging.getLogger(__name__)
 
 IdRole = Qt.ItemDataRole.UserRole
-
-
-def _label(text: str = "", style: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setWordWrap(True)
-    if style:
-        label.setStyleSheet(style)
-    return label
 
 
 def search_line(view: SearchView) -> str:
@@ -87,13 +78,13 @@ class ListeningDialog(QDialog):
         self.setWindowTitle("Saved searches and feeds")
         self.service, self.runner, self.asker = service, runner, asker
         self.busy = False
-        intro = _label(
+        intro = plain_label(
             "People talk about you without tagging you. Saved searches and feeds bring what "
             "they find into the inbox, marked as not addressed to you."
         )
-        self.error = _label(style="color: #B91C1C")
+        self.error = plain_label(style="color: #B91C1C")
         self.error.setVisible(False)
-        self.status = _label(style="color: palette(placeholder-text)")
+        self.status = plain_label(style="color: palette(placeholder-text)")
         self.tabs = QTabWidget()
         self.tabs.addTab(self._searches_tab(), "Saved searches")
         self.tabs.addTab(self._feeds_tab(), "Feeds")
@@ -181,7 +172,7 @@ class ListeningDialog(QDialog):
         tab = QWidget()
         layout = QVBoxLayout(tab)
         layout.addWidget(
-            _label(
+            plain_label(
                 "Items from feeds (Google Alerts, news searches) are read only: they cannot be "
                 "replied to, but are triaged like any mention."
             )

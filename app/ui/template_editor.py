@@ -7,7 +7,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,6 +28,7 @@ from app.core.templates import (
     render,
     unfinished_fill_ins,
 )
+from app.ui.labels import plain_label
 
 SAMPLE_PERSON = person_values("Rosa García", "@rosa")
 SETTING_LABELS = {
@@ -112,14 +112,8 @@ class TemplateEditor(QWidget):
         fill_in = menu.addAction("[fill-in]  —  words to replace in each reply")
         fill_in.triggered.connect(lambda: self.insert_text("[fill-in]", select=True))
         self.insert.setMenu(menu)
-        self.used = QLabel()
-        self.used.setTextFormat(Qt.TextFormat.PlainText)
-        self.used.setWordWrap(True)
-        self.warnings = QLabel()
-        self.warnings.setTextFormat(Qt.TextFormat.PlainText)
-        self.warnings.setWordWrap(True)
-        self.warnings.setStyleSheet(WARNING_STYLE)
-        self.warnings.setAccessibleName("Template warnings")
+        self.used = plain_label()
+        self.warnings = plain_label(style=WARNING_STYLE, name="Template warnings")
         self.preview = QPlainTextEdit()
         self.preview.setReadOnly(True)
         self.preview.setAccessibleName("Preview")

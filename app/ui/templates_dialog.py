@@ -39,6 +39,7 @@ from app.core.templates import (
     suggest_name,
 )
 from app.ui.dialogs import Asker, DialogAsker
+from app.ui.labels import plain_label
 from app.ui.template_editor import PROBLEM_STYLE, Draft, TemplateEditor
 from app.ui.template_list_model import TemplateListModel
 
@@ -117,11 +118,7 @@ class TemplatesDialog(QDialog):
         ):
             signal.connect(self._edited)
         self.editor.title.textEdited.connect(self._title_typed)
-        self.problems = QLabel()
-        self.problems.setTextFormat(Qt.TextFormat.PlainText)
-        self.problems.setWordWrap(True)
-        self.problems.setStyleSheet(PROBLEM_STYLE)
-        self.problems.setAccessibleName("Problems")
+        self.problems = plain_label(style=PROBLEM_STYLE, name="Problems")
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.save_button = QPushButton("&Save")
